@@ -1,0 +1,1 @@
+"""Named config presets for the experiment scripts."""

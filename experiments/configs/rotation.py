@@ -1,0 +1,48 @@
+"""Re-orientation presets. Pick one with ``--config NAME``; override fields with
+``section.key=value`` arguments."""
+
+from __future__ import annotations
+
+from orient_jax.agents.ppo.config import PPOConfig
+from orient_jax.config import RotationExperiment
+from orient_jax.envs.rotation import RotationEnvConfig
+
+PRESETS = {
+    # Fits the 2-core CPU machine: ~16k env steps/s, about 15 minutes.
+    "cpu": lambda: RotationExperiment(
+        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=12_000_000),
+        checkpoint_every=25,
+    ),
+    # Thousands of envs for one GPU (or several: envs are sharded over devices).
+    "gpu": lambda: RotationExperiment(
+        ppo=PPOConfig(
+            num_envs=8192,
+            rollout_length=32,
+            num_minibatches=16,
+            update_epochs=4,
+            hidden_sizes=(256, 256),
+            total_env_steps=100_000_000,
+        ),
+        checkpoint_every=50,
+    ),
+    # Seconds, for tests: a handful of tiny updates.
+    "test": lambda: RotationExperiment(
+        env=RotationEnvConfig(),
+        ppo=PPOConfig(
+            num_envs=16,
+            rollout_length=8,
+            num_minibatches=2,
+            update_epochs=2,
+            hidden_sizes=(32, 32),
+            total_env_steps=16 * 8 * 4,
+        ),
+        checkpoint_every=2,
+        eval_episodes=16,
+    ),
+}
+
+
+def get_preset(name: str) -> RotationExperiment:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]()

@@ -1,0 +1,70 @@
+"""Train the re-orientation policy with PPO.
+
+    python -m experiments.train_rotation --config cpu [key=value ...]
+    python -m experiments.train_rotation --run runs/rotation/cpu-...   # resume
+
+Each run directory holds config.json, meta.json (seed, git SHA, versions),
+metrics.jsonl, learning_curve.png, checkpoints/, policy/ and eval.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from experiments.configs.rotation import get_preset
+from orient_jax import config as config_lib
+from orient_jax import rotation_run, runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="cpu", help="preset name (cpu, gpu, test)")
+    parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
+    parser.add_argument("--runs-root", type=Path, default=Path("runs/rotation"))
+    parser.add_argument("--stop-after", type=int, help="stop after this many updates (resume later)")
+    parser.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() first")
+    parser.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. ppo.learning_rate=1e-3")
+    args = parser.parse_args(argv)
+
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()
+    try:
+        if args.run is not None and (args.run / "config.json").exists():
+            exp = rotation_run.load_run_config(args.run)
+            preset = json.loads((args.run / "config.json").read_text())["preset"]
+            if args.overrides:
+                exp = config_lib.apply_overrides(exp, args.overrides)
+        else:
+            preset = args.config
+            exp = config_lib.apply_overrides(get_preset(preset), args.overrides)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    run_dir = args.run or runs.new_run_dir(args.runs_root, preset)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+    try:
+        state = rotation_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if int(state.update_step) < exp.ppo.num_updates:
+        print(f"stopped at update {int(state.update_step)} of {exp.ppo.num_updates}; resume with --run {run_dir}")
+        return 0
+    if not args.no_eval and exp.eval_episodes:
+        result = rotation_run.evaluate_policy_dir(run_dir, exp.env, exp.eval_episodes, seed=exp.seed + 1_000_003)
+        (run_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

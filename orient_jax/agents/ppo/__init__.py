@@ -1,0 +1,1 @@
+"""Proximal policy optimisation in pure JAX: networks, losses, config, training."""

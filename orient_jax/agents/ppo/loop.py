@@ -1,0 +1,92 @@
+"""The host loop around ``Trainer.update``: progress bar, metrics, checkpoints, resume."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jax
+from tqdm import tqdm
+
+from orient_jax import runs
+from orient_jax.agents.ppo.policy_io import save_policy
+from orient_jax.agents.ppo.train import Trainer, TrainState
+from orient_jax.checkpointing import Checkpoints
+
+CURVE_KEYS = ("success_rate", "episode_return", "value_loss", "action_std")
+
+
+def _export_policy(trainer: Trainer, state: TrainState, run_dir: Path, meta: dict) -> None:
+    save_policy(run_dir / "policy", trainer.networks, state.params, state.normalizer, meta)
+
+
+def train(
+    trainer: Trainer,
+    run_dir: Path,
+    seed: int,
+    config: dict,
+    checkpoint_every: int,
+    keep_checkpoints: int = 2,
+    stop_after: int | None = None,
+    progress: bool = True,
+) -> TrainState:
+    """Train to ``trainer.config.num_updates`` updates, resuming from the latest
+    checkpoint in ``run_dir`` if there is one. ``stop_after`` stops early (as an
+    interruption would) after that many updates in total. Ctrl-C saves first."""
+    run_dir = Path(run_dir)
+    ckpt = Checkpoints(run_dir / "checkpoints", keep=keep_checkpoints)
+    log = runs.MetricsLog(run_dir / "metrics.jsonl")
+    state = trainer.init(jax.random.PRNGKey(seed))
+    start = ckpt.latest_step()
+    elapsed = 0.0
+    if start is not None:
+        state, saved_config = ckpt.restore(state)
+        if saved_config.get("experiment") != config.get("experiment"):
+            raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
+        log.truncate_after(start)
+        previous = log.read()
+        elapsed = previous[-1]["wall_s"] if previous else 0.0
+        print(f"resumed {run_dir} at update {start}")
+    total = trainer.config.num_updates
+    end = total if stop_after is None else min(total, stop_after)
+    step = int(state.update_step)
+    batch = trainer.config.batch_size
+    policy_meta = {"seed": seed, "run_dir": str(run_dir)}
+
+    def checkpoint(state):
+        ckpt.save(int(state.update_step), state, config)
+        _export_policy(trainer, state, run_dir, {**policy_meta, "update": int(state.update_step)})
+
+    bar = tqdm(total=total, initial=step, desc="ppo updates", unit="upd", disable=not progress, dynamic_ncols=True)
+    t_last = time.perf_counter()
+    try:
+        while step < end:
+            state, metrics = trainer.update(state)
+            metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+            step += 1
+            now = time.perf_counter()
+            dt, t_last = now - t_last, now
+            elapsed += dt
+            row = {"update": step, "env_steps": step * batch, "wall_s": round(elapsed, 3), "steps_per_s": batch / dt}
+            log.write({**row, **metrics})
+            bar.set_postfix(
+                success=f"{metrics['success_rate']:.3f}",
+                ret=f"{metrics['episode_return']:.1f}",
+                sps=f"{batch / dt:,.0f}",
+            )
+            bar.update(1)
+            if step % checkpoint_every == 0 or step == end:
+                checkpoint(state)
+    except KeyboardInterrupt:
+        bar.close()
+        checkpoint(state)
+        print(
+            f"\ninterrupted: saved update {int(state.update_step)}; "
+            f"rerun with --run {run_dir} to resume"
+        )
+        raise
+    finally:
+        bar.close()
+        ckpt.close()
+        runs.plot_curves(log.read(), CURVE_KEYS, run_dir / "learning_curve.png")
+    return state

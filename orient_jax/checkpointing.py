@@ -1,0 +1,54 @@
+"""Orbax checkpoints holding everything an exact resume needs.
+
+A checkpoint stores the whole training state pytree (params, optimizer state,
+normalizer, env state, RNG key, step) plus the resolved config as JSON. Restoring
+needs a target of the same structure, which ``jax.eval_shape`` of the init function
+gives without running it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+
+
+class Checkpoints:
+    def __init__(self, directory: str | Path, keep: int = 2):
+        self.directory = Path(directory).resolve()
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
+        self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "config"))
+
+    def latest_step(self) -> int | None:
+        return self.manager.latest_step()
+
+    def save(self, step: int, state: Any, config: dict) -> None:
+        self.manager.save(
+            step,
+            args=ocp.args.Composite(state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(config)),
+            force=True,
+        )
+        self.manager.wait_until_finished()
+
+    def restore(self, target: Any, step: int | None = None) -> tuple[Any, dict]:
+        """Restore into the structure (and shardings) of ``target``."""
+        step = self.latest_step() if step is None else step
+        if step is None:
+            raise FileNotFoundError(f"no checkpoint in {self.directory}")
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+        try:
+            out = self.manager.restore(
+                step,
+                args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), config=ocp.args.JsonRestore()),
+            )
+        except Exception as e:  # orbax raises several types for a damaged directory
+            raise RuntimeError(
+                f"checkpoint {step} in {self.directory} could not be restored ({type(e).__name__}: {e}); "
+                "delete that step's folder to fall back to the previous checkpoint"
+            ) from e
+        return out.state, out.config
+
+    def close(self) -> None:
+        self.manager.close()

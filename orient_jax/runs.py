@@ -1,0 +1,114 @@
+"""Run directories: resolved config, provenance, metrics JSONL and plots."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+
+PACKAGES = (
+    "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "brax", "mujoco", "mujoco-mjx", "numpy", "jax2onnx",
+)  # fmt: skip
+
+
+def new_run_dir(root: str | Path, name: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{name}-{stamp}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def git_sha() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=Path(__file__).parent
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, cwd=Path(__file__).parent,
+        ).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_metadata(run_dir: Path, config: dict, seed: int) -> None:
+    """Write config.json and meta.json (provenance). Overwrites meta on resume, never config."""
+    (run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    meta = {
+        "seed": seed,
+        "git_sha": git_sha(),
+        "argv": sys.argv,
+        "python": platform.python_version(),
+        "packages": package_versions(),
+        "devices": [str(d) for d in jax.devices()],
+        "process_count": jax.process_count(),
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    (run_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+class MetricsLog:
+    """Append-only JSONL, one object per update, keyed by ``update``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def truncate_after(self, update: int) -> None:
+        """Drop rows newer than a restored checkpoint, so a resumed run has no duplicates."""
+        if not self.path.exists():
+            return
+        rows = [r for r in self.read() if r["update"] <= update]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def write(self, row: dict) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+    def read(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        rows = []
+        for line in self.path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+        return rows
+
+
+def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str = "env_steps") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = tuple(k for k in keys if any(k in r for r in rows))
+    if not rows or not keys:
+        return
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        pts = [(r[x_key], r[key]) for r in rows if key in r]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts])
+        ax.set_xlabel(x_key.replace("_", " "))
+        ax.set_title(key.replace("_", " "))
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
