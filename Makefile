@@ -36,3 +36,6 @@ demo: setup spec
 
 clean:
 	rm -rf runs/rotation/demo
+
+# The Blender side (own venv: bpy pins numpy<2) lives in its own file.
+-include render/render.mk

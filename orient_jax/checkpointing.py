@@ -2,8 +2,10 @@
 
 A checkpoint stores the whole training state pytree (params, optimizer state,
 normalizer, env state, RNG key, step) plus the resolved config as JSON. Restoring
-needs a target of the same structure, which ``jax.eval_shape`` of the init function
-gives without running it.
+needs a target of the same structure (a freshly initialised state).
+
+Leaves are stored flat, by position: MJX data holds zero-size arrays (no actuators),
+which Orbax refuses to write, so those are taken from the target on restore.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Checkpoints:
     def save(self, step: int, state: Any, config: dict) -> None:
         self.manager.save(
             step,
-            args=ocp.args.Composite(state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(config)),
+            args=ocp.args.Composite(state=ocp.args.StandardSave(_flat(state)), config=ocp.args.JsonSave(config)),
             force=True,
         )
         self.manager.wait_until_finished()
@@ -37,7 +39,7 @@ class Checkpoints:
         step = self.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _flat(target))
         try:
             out = self.manager.restore(
                 step,
@@ -48,7 +50,17 @@ class Checkpoints:
                 f"checkpoint {step} in {self.directory} could not be restored ({type(e).__name__}: {e}); "
                 "delete that step's folder to fall back to the previous checkpoint"
             ) from e
-        return out.state, out.config
+        leaves, treedef = jax.tree.flatten(target)
+        restored = [out.state.get(_name(i), leaf) for i, leaf in enumerate(leaves)]
+        return jax.tree.unflatten(treedef, restored), out.config
 
     def close(self) -> None:
         self.manager.close()
+
+
+def _name(i: int) -> str:
+    return f"leaf_{i:05d}"
+
+
+def _flat(tree: Any) -> dict[str, Any]:
+    return {_name(i): x for i, x in enumerate(jax.tree.leaves(tree)) if x.size}

@@ -8,9 +8,9 @@ from orient_jax.config import RotationExperiment
 from orient_jax.envs.rotation import RotationEnvConfig
 
 PRESETS = {
-    # Fits the 2-core CPU machine: ~16k env steps/s, about 15 minutes.
+    # Fits the 2-core CPU machine: ~14k env steps/s, about 13 minutes.
     "cpu": lambda: RotationExperiment(
-        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=12_000_000),
+        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=10_000_000),
         checkpoint_every=25,
     ),
     # Thousands of envs for one GPU (or several: envs are sharded over devices).

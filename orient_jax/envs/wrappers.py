@@ -4,8 +4,8 @@
 (truncation) or when the env says done (termination), and then resets with a *fresh*
 random key, so every episode starts from a new random orientation. (Brax's own
 AutoResetWrapper replays the first state of each env forever.) It keeps Brax's info
-keys ``steps`` and ``truncation``, so ``brax.training`` PPO accepts it via
-``wrap_env_fn``, and it records the pre-reset observation in ``final_obs`` so that
+keys (``steps``, ``truncation``, ``episode_done``, ``episode_metrics``), so
+``brax.training`` PPO accepts it via ``wrap_env_fn``, and it records the pre-reset observation in ``final_obs`` so that
 value bootstrapping at a truncation uses the true last state.
 """
 
@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from brax.envs import base
 from brax.envs.wrappers.training import VmapWrapper
 
-WRAPPER_KEYS = ("steps", "truncation", "reset_key", "final_obs", "episode_return")
+WRAPPER_KEYS = ("steps", "truncation", "reset_key", "final_obs", "episode_return", "episode_done", "episode_metrics")
 
 
 class EpisodeAutoReset(base.Wrapper):
@@ -42,6 +42,8 @@ class EpisodeAutoReset(base.Wrapper):
             "episode_return": jnp.zeros(()),
         }
         metrics = {**state.metrics, "episode_return": jnp.zeros(())}
+        info["episode_done"] = jnp.zeros(())
+        info["episode_metrics"] = {k: jnp.zeros(()) for k in ("sum_reward", "length", *metrics)}
         return state.replace(info=info, metrics=metrics)
 
     def step(self, state: base.State, action: jax.Array) -> base.State:
@@ -68,6 +70,11 @@ class EpisodeAutoReset(base.Wrapper):
             "episode_return": jnp.where(done, 0.0, episode_return),
         }
         metrics = {**nxt.metrics, "episode_return": episode_return}
+        # Brax's running per-episode sums: cleared on the step after an episode ends.
+        keep = 1.0 - state.info["episode_done"]
+        increments = {"sum_reward": nxt.reward, "length": jnp.ones(()), **metrics}
+        info["episode_metrics"] = {k: v * keep + increments[k] for k, v in state.info["episode_metrics"].items()}
+        info["episode_done"] = done.astype(jnp.float32)
         return nxt.replace(
             pipeline_state=jax.tree.map(pick, fresh.pipeline_state, nxt.pipeline_state),
             obs=pick(fresh.obs, nxt.obs),

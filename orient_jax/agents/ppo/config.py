@@ -35,8 +35,8 @@ class PPOConfig:
                 f"ppo batch (num_envs * rollout_length = {self.num_envs} * {self.rollout_length} "
                 f"= {self.batch_size}) is not divisible by ppo.num_minibatches={self.num_minibatches}"
             )
-        if not 0 < self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError("ppo.gamma must be in (0, 1] and ppo.gae_lambda in [0, 1]")
+        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
+            raise ValueError("ppo.gamma and ppo.gae_lambda must be in [0, 1]")
         if self.reward_scale <= 0:
             raise ValueError(f"ppo.reward_scale must be positive, got {self.reward_scale}")
         if self.learning_rate <= 0 or self.clip_eps <= 0 or self.max_grad_norm <= 0:

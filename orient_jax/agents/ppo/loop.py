@@ -80,10 +80,7 @@ def train(
     except KeyboardInterrupt:
         bar.close()
         checkpoint(state)
-        print(
-            f"\ninterrupted: saved update {int(state.update_step)}; "
-            f"rerun with --run {run_dir} to resume"
-        )
+        print(f"\ninterrupted: saved update {int(state.update_step)}; rerun with --run {run_dir} to resume")
         raise
     finally:
         bar.close()

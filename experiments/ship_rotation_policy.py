@@ -1,0 +1,52 @@
+"""Copy a run's policy into models/rotation_policy/, the policy everything else uses.
+
+    python -m experiments.ship_rotation_policy --run runs/rotation/cpu-...
+
+It evaluates the policy first (1024 episodes, 5 degree noise, disturbances and
+randomization on) and refuses to ship below --min-success (default 0.99).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from orient_jax import rotation_run
+from orient_jax.agents.ppo.policy_io import SHIPPED_ROTATION_POLICY
+from orient_jax.envs.rotation import RotationEnvConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--episodes", type=int, default=1024)
+    parser.add_argument("--min-success", type=float, default=0.99)
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    try:
+        result = rotation_run.evaluate_policy_dir(args.run, RotationEnvConfig(noise_deg=5.0), args.episodes, args.seed)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    if result["success_rate"] < args.min_success:
+        print(f"error: success {result['success_rate']:.4f} < {args.min_success}; not shipped", file=sys.stderr)
+        return 1
+    source = args.run / "policy" if (args.run / "policy").is_dir() else args.run
+    SHIPPED_ROTATION_POLICY.mkdir(parents=True, exist_ok=True)
+    for name in ("policy.json", "policy.msgpack"):
+        shutil.copy2(source / name, SHIPPED_ROTATION_POLICY / name)
+    info = json.loads((SHIPPED_ROTATION_POLICY / "policy.json").read_text())
+    info["shipped_eval"] = result
+    if (args.run / "config.json").exists():
+        info["training_config"] = json.loads((args.run / "config.json").read_text())
+    (SHIPPED_ROTATION_POLICY / "policy.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"shipped {source} -> {SHIPPED_ROTATION_POLICY}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+import subprocess
+import sys
+
+import pytest
+
+from experiments.configs.rotation import PRESETS, get_preset
+from orient_jax import config as config_lib
+from orient_jax.agents.ppo.config import PPOConfig
+from orient_jax.config import RotationExperiment
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_can_be_created_and_round_trips(name):
+    exp = get_preset(name)
+    assert exp.ppo.num_updates >= 1
+    assert config_lib.from_dict(RotationExperiment, config_lib.to_dict(exp)) == exp
+
+
+def test_overrides_are_typed():
+    exp = config_lib.apply_overrides(
+        get_preset("cpu"),
+        ["ppo.learning_rate=1e-3", "env.disturbances=false", "ppo.hidden_sizes=64,64", "seed=7", "env.noise_deg=3"],
+    )
+    assert exp.ppo.learning_rate == 1e-3 and exp.env.disturbances is False
+    assert exp.ppo.hidden_sizes == (64, 64) and exp.seed == 7 and exp.env.noise_deg == 3.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["ppo.num_minibatches=7"], "not divisible by ppo.num_minibatches=7"),
+        (["ppo.lerning_rate=1"], "unknown key 'lerning_rate'"),
+        (["ppo.num_envs=abc"], "cannot read 'abc' as int"),
+        (["env.torque_scale=1.2,0.8"], "torque_scale"),
+        (["noequals"], "key=value"),
+        (["ppo.total_env_steps=10"], "less than one update"),
+    ],
+)
+def test_bad_overrides_fail_clearly(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        config_lib.apply_overrides(get_preset("cpu"), overrides)
+
+
+def test_unknown_preset_fails_clearly():
+    with pytest.raises(ValueError, match="unknown preset 'nope'; choose from cpu, gpu, test"):
+        get_preset("nope")
+
+
+def test_batch_divisibility_is_checked_up_front():
+    with pytest.raises(ValueError, match="not divisible"):
+        PPOConfig(num_envs=10, rollout_length=3, num_minibatches=4)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--config", "nope"], "unknown preset 'nope'"),
+        (["--config", "cpu", "ppo.num_minibatches=7"], "not divisible"),
+    ],
+)
+def test_train_script_reports_bad_config(root, args, message, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.train_rotation", "--runs-root", str(tmp_path), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
