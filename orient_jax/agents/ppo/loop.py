@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from pathlib import Path
 
@@ -20,6 +22,24 @@ def _export_policy(trainer: Trainer, state: TrainState, run_dir: Path, meta: dic
     save_policy(run_dir / "policy", trainer.networks, state.params, state.normalizer, meta)
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler pre-empting the job) like Ctrl-C: checkpoint, then stop."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def train(
     trainer: Trainer,
     run_dir: Path,
@@ -32,7 +52,7 @@ def train(
 ) -> TrainState:
     """Train to ``trainer.config.num_updates`` updates, resuming from the latest
     checkpoint in ``run_dir`` if there is one. ``stop_after`` stops early (as an
-    interruption would) after that many updates in total. Ctrl-C saves first."""
+    interruption would) after that many updates in total. Ctrl-C or SIGTERM saves first."""
     run_dir = Path(run_dir)
     ckpt = Checkpoints(run_dir / "checkpoints", keep=keep_checkpoints)
     log = runs.MetricsLog(run_dir / "metrics.jsonl")
@@ -59,31 +79,34 @@ def train(
 
     bar = tqdm(total=total, initial=step, desc="ppo updates", unit="upd", disable=not progress, dynamic_ncols=True)
     t_last = time.perf_counter()
-    try:
-        while step < end:
-            state, metrics = trainer.update(state)
-            metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
-            step += 1
-            now = time.perf_counter()
-            dt, t_last = now - t_last, now
-            elapsed += dt
-            row = {"update": step, "env_steps": step * batch, "wall_s": round(elapsed, 3), "steps_per_s": batch / dt}
-            log.write({**row, **metrics})
-            bar.set_postfix(
-                success=f"{metrics['success_rate']:.3f}",
-                ret=f"{metrics['episode_return']:.1f}",
-                sps=f"{batch / dt:,.0f}",
-            )
-            bar.update(1)
-            if step % checkpoint_every == 0 or step == end:
+    with _sigterm_as_interrupt():
+        try:
+            while step < end:
+                new_state, metrics = trainer.update(state)
+                metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+                now = time.perf_counter()
+                dt, t_last = now - t_last, now
+                elapsed += dt
+                row = {"update": step + 1, "env_steps": (step + 1) * batch, "wall_s": round(elapsed, 3)}
+                log.write({**row, "steps_per_s": batch / dt, **metrics})
+                # Advance only once the row is written: a checkpoint never lacks its metrics.
+                state, step = new_state, step + 1
+                bar.set_postfix(
+                    success=f"{metrics['success_rate']:.3f}",
+                    ret=f"{metrics['episode_return']:.1f}",
+                    sps=f"{batch / dt:,.0f}",
+                )
+                bar.update(1)
+                if step % checkpoint_every == 0 or step == end:
+                    checkpoint(state)
+        except KeyboardInterrupt:
+            bar.close()
+            if ckpt.latest_step() != step:
                 checkpoint(state)
-    except KeyboardInterrupt:
-        bar.close()
-        checkpoint(state)
-        print(f"\ninterrupted: saved update {int(state.update_step)}; rerun with --run {run_dir} to resume")
-        raise
-    finally:
-        bar.close()
-        ckpt.close()
-        runs.plot_curves(log.read(), CURVE_KEYS, run_dir / "learning_curve.png")
+            print(f"\ninterrupted: saved update {step}; rerun with --run {run_dir} to resume")
+            raise
+        finally:
+            bar.close()
+            ckpt.close()
+            runs.plot_curves(log.read(), CURVE_KEYS, run_dir / "learning_curve.png")
     return state
