@@ -12,7 +12,6 @@ import functools
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from brax.training.agents.ppo import networks as brax_ppo_networks
 from brax.training.agents.ppo import train as brax_ppo
@@ -59,10 +58,9 @@ def brax_kwargs(config: PPOConfig) -> dict:
 
 def _device_put_replicated(x, devices):
     """Public-API replacement for ``jax.device_put_replicated`` (removed in JAX 0.10):
-    stack ``x`` once per device along a new leading axis, one slice per device."""
-    mesh = jax.sharding.Mesh(np.asarray(devices), ("d",))
-    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("d"))
-    return jax.tree.map(lambda a: jax.device_put(jnp.stack([jnp.asarray(a)] * len(devices)), sharding), x)
+    one copy of ``x`` per device, laid out exactly as ``jax.pmap`` outputs are, so that
+    Brax's pmapped training step sees the same input layout on every call."""
+    return jax.pmap(lambda _: x, devices=devices)(np.arange(len(devices)))
 
 
 @contextlib.contextmanager
@@ -80,9 +78,15 @@ def _brax_jax_compat():
 
 
 def train(
-    env_config: RotationEnvConfig, config: PPOConfig, seed: int = 0, num_evals: int = 1, num_eval_envs: int = 128
+    env_config: RotationEnvConfig,
+    config: PPOConfig,
+    seed: int = 0,
+    num_evals: int = 1,
+    num_eval_envs: int = 128,
+    **callbacks,
 ):
-    """Run Brax PPO. Returns (make_policy, params, metrics, wall seconds)."""
+    """Run Brax PPO. ``callbacks``: Brax's ``progress_fn`` / ``policy_params_fn``.
+    Returns (make_policy, params, metrics, wall seconds)."""
     if config.num_envs % config.num_minibatches:
         raise ValueError("brax PPO needs num_envs divisible by num_minibatches")
     start = time.perf_counter()
@@ -94,6 +98,7 @@ def train(
             num_evals=num_evals,
             num_eval_envs=num_eval_envs,
             deterministic_eval=True,
+            **callbacks,
             **brax_kwargs(config),
         )
     return make_policy, params, metrics, time.perf_counter() - start

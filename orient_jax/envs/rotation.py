@@ -125,7 +125,7 @@ class RotationEnv(base.Env):
             "actions": actions,
             "hold": jnp.zeros((), jnp.int32),
             "success": jnp.zeros((), jnp.bool_),
-            "success_time": jnp.full((), -1.0),
+            "success_time": jnp.full((), -1.0, jnp.float32),
             "params": self._sample_params(key_params),
         }
         obs = self._observe(q_obs, q_obs, actions)

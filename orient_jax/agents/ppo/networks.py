@@ -7,6 +7,7 @@ box; the env clips them. The standard deviation is a state-independent parameter
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -60,7 +61,7 @@ class Networks:
         return Params(
             actor=self.actor.init(key_actor, dummy),
             critic=self.critic.init(key_critic, dummy),
-            log_std=jnp.full((self.action_size,), self.init_log_std),
+            log_std=jnp.full((self.action_size,), self.init_log_std, jnp.float32),
         )
 
     def mean_action(self, params: Params, obs: jax.Array) -> jax.Array:
@@ -91,6 +92,23 @@ def gaussian_log_prob(x: jax.Array, mean: jax.Array, log_std: jax.Array) -> jax.
 
 def gaussian_entropy(log_std: jax.Array) -> jax.Array:
     return jnp.sum(log_std + 0.5 * math.log(2 * math.pi * math.e), axis=-1)
+
+
+@struct.dataclass
+class PolicyParams:
+    params: Params
+    normalizer: RunningStats
+
+
+@functools.lru_cache(maxsize=16)
+def policy_apply(networks: Networks) -> Callable[[PolicyParams, jax.Array], jax.Array]:
+    """``apply(PolicyParams, raw obs) -> action``; one function object per network shape,
+    so jitted callers compile once however often the params change."""
+
+    def apply(p: PolicyParams, obs: jax.Array) -> jax.Array:
+        return networks.mean_action(p.params, p.normalizer.normalize(obs))
+
+    return apply
 
 
 def make_policy(networks: Networks, params: Params, normalizer: RunningStats) -> Callable[[jax.Array], jax.Array]:

@@ -1,0 +1,207 @@
+"""Throughput benchmark: env steps/s across batch sizes (MJX vs native MuJoCo), PPO
+training steps/s (ours vs brax.training, same env and batch shape), and time to 95 %
+re-orientation success.
+
+    python -m experiments.benchmark --suite cpu --out runs/benchmark/cpu
+    python -m experiments.benchmark --suite gpu --out runs/benchmark/gpu
+
+Writes DIR/benchmark.json, DIR/benchmark.md (tables) and DIR/env_steps.png (log-log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from orient_jax import benchmark as bench
+from orient_jax.agents.ppo.config import PPOConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    env_batches: tuple[int, ...]
+    env_steps: int
+    ppo: PPOConfig  # batch shape shared by both trainers
+    ppo_updates: int  # timed updates after compilation
+    ttt: PPOConfig  # time-to-threshold run
+    ttt_eval_every: int
+    ttt_eval_episodes: int
+    ttt_max_seconds: float
+
+
+SUITES = {
+    # Seconds of work per job: exercises every code path (the test suite runs it).
+    "smoke": Suite(
+        env_batches=(16,),
+        env_steps=8,
+        ppo=PPOConfig(num_envs=16, rollout_length=8, num_minibatches=2, update_epochs=1, total_env_steps=10**6),
+        ppo_updates=2,
+        ttt=PPOConfig(
+            num_envs=16,
+            rollout_length=8,
+            num_minibatches=2,
+            update_epochs=1,
+            anneal_lr=False,
+            total_env_steps=16 * 8 * 2,
+        ),
+        ttt_eval_every=1,
+        ttt_eval_episodes=8,
+        ttt_max_seconds=60,
+    ),
+    # 2 cores: MJX batches stay <= 1024 (XLA CPU can deadlock above).
+    "cpu": Suite(
+        env_batches=(64, 256, 1024),
+        env_steps=64,
+        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=10**8),
+        ppo_updates=4,
+        ttt=PPOConfig(
+            num_envs=256,
+            rollout_length=16,
+            num_minibatches=4,
+            update_epochs=4,
+            anneal_lr=False,
+            total_env_steps=3_000_000,
+        ),
+        ttt_eval_every=5,
+        ttt_eval_episodes=256,
+        ttt_max_seconds=240,
+    ),
+    "gpu": Suite(
+        env_batches=(64, 256, 1024, 4096, 16384, 65536),
+        env_steps=128,
+        ppo=PPOConfig(num_envs=8192, rollout_length=32, num_minibatches=16, update_epochs=4, total_env_steps=10**9),
+        ppo_updates=10,
+        ttt=PPOConfig(
+            num_envs=8192,
+            rollout_length=16,
+            num_minibatches=8,
+            update_epochs=4,
+            anneal_lr=False,
+            total_env_steps=50_000_000,
+        ),
+        ttt_eval_every=10,
+        ttt_eval_episodes=1024,
+        ttt_max_seconds=900,
+    ),
+}
+
+
+def markdown(results: dict) -> str:
+    host = results["host"]
+    lines = [
+        f"Suite `{results['suite']}` on {host['cpu_count']} CPU cores, devices {host['devices']}, "
+        f"jax {host['jax']}, mujoco {host['mujoco']}; total {results['total_s']:.0f} s.",
+        "",
+        "| Env | Batch | MJX env control steps/s | MJX physics steps/s (raw `mjx.step`) "
+        "| Native MuJoCo physics steps/s (rollout, threads) | MJX compile s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    by_batch: dict[tuple[str, int], dict] = {}
+    for row in results["env"]:
+        by_batch.setdefault((row["env"], row["batch"]), {})[row["kind"]] = row
+    for (env, batch), rows in sorted(by_batch.items()):
+        e, p, n = rows.get("mjx_env", {}), rows.get("mjx_physics", {}), rows.get("native_mujoco", {})
+        lines.append(
+            f"| {env} | {batch} | {e.get('control_steps_per_s', 0):,.0f} | {p.get('physics_steps_per_s', 0):,.0f} | "
+            f"{n.get('physics_steps_per_s', 0):,.0f} ({n.get('threads', '-')}) | {e.get('compile_s', 0):.1f} |"
+        )
+    lines += ["", "| PPO trainer | Envs | Env steps/s (learning included) | Compile s |", "|---|---:|---:|---:|"]
+    for row in results["ppo"]:
+        compile_s = row.get("compile_s", float("nan"))
+        lines.append(f"| {row['trainer']} | {row['num_envs']} | {row['env_steps_per_s']:,.0f} | {compile_s:.1f} |")
+    ours, brax = (next(r for r in results["ppo"] if r["trainer"] == t) for t in ("orient_jax", "brax"))
+    lines.append(f"\nOurs / Brax throughput: **{ours['env_steps_per_s'] / brax['env_steps_per_s']:.2f}×**")
+    lines += [
+        "",
+        "| Time to 95 % success (deterministic eval) | Reached | Wall s (compile incl., evals excl.) "
+        "| Wall s (evals incl.) | Env steps |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for row in results["time_to_threshold"]:
+        wall, train = (f"{row[k]:.0f}" if row.get(k) is not None else "-" for k in ("wall_s", "wall_s_excluding_evals"))
+        lines.append(f"| {row['trainer']} | {row['reached']} | {train} | {wall} | {row['env_steps'] or '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    series = {
+        ("mjx_env", "control_steps_per_s"): "MJX env (control steps/s)",
+        ("mjx_physics", "physics_steps_per_s"): "raw mjx.step (physics steps/s)",
+        ("native_mujoco", "physics_steps_per_s"): "native MuJoCo rollout (physics steps/s)",
+    }
+    for (kind, key), label in series.items():
+        rows = sorted((r for r in results["env"] if r["kind"] == kind), key=lambda r: r["batch"])
+        if rows:
+            ax.loglog([r["batch"] for r in rows], [r[key] for r in rows], marker="o", label=label)
+    ax.set_xlabel("parallel envs")
+    ax.set_ylabel("steps / s")
+    ax.set_title(f"re-orientation env, suite {results['suite']}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", choices=sorted(SUITES), default="cpu")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--skip-ttt", action="store_true", help="skip the time-to-threshold runs")
+    args = parser.parse_args(argv)
+    suite = SUITES[args.suite]
+    out = args.out or Path("runs/benchmark") / args.suite
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    results = {"suite": args.suite, "host": bench.host_description(), "env": [], "ppo": [], "time_to_threshold": []}
+
+    jobs = []
+    for name in bench.ENVS:
+        for batch in suite.env_batches:
+            jobs.append(("env", lambda n=name, b=batch: bench.env_steps(n, b, suite.env_steps)))
+    for batch in suite.env_batches:
+        jobs.append(("env", lambda b=batch: bench.mjx_physics(b, suite.env_steps * 4)))
+        jobs.append(("env", lambda b=batch: bench.native_physics(b, suite.env_steps * 4)))
+    jobs.append(("ppo", lambda: bench.ppo_ours(suite.ppo, suite.ppo_updates)))
+    jobs.append(("ppo", lambda: bench.ppo_brax(suite.ppo, suite.ppo_updates)))
+    if not args.skip_ttt:
+        ttt = (suite.ttt, 0.95, suite.ttt_eval_every, suite.ttt_eval_episodes)
+        jobs.append(("time_to_threshold", lambda: bench.time_to_threshold_ours(*ttt, suite.ttt_max_seconds)))
+
+        def brax_ttt():
+            # Brax cannot stop early: give it 3x the env steps ours needed (or ours' cap).
+            ours = results["time_to_threshold"][0]
+            budget = 3 * (ours["env_steps"] or suite.ttt.total_env_steps // 3)
+            return bench.time_to_threshold_brax(*ttt, max_env_steps=budget)
+
+        jobs.append(("time_to_threshold", brax_ttt))
+
+    for section, job in tqdm(jobs, desc="benchmark", unit="job"):
+        row = job()
+        results[section].append(row)
+        tqdm.write(json.dumps({k: v for k, v in row.items() if k != "history"}))
+        (out / "benchmark.json").write_text(json.dumps(results, indent=2) + "\n")
+
+    results["total_s"] = time.perf_counter() - start
+    (out / "benchmark.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "benchmark.md").write_text(markdown(results))
+    plot(results, out / "env_steps.png")
+    print(markdown(results))
+    print(f"wrote {out}/benchmark.json, benchmark.md, env_steps.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
