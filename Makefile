@@ -26,7 +26,7 @@ lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
-test: setup lint
+test: setup render-setup lint
 	$(PYTHON) -m pytest
 
 # Re-running resumes (or skips) the same run directory.

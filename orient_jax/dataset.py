@@ -1,0 +1,270 @@
+"""The rendered image dataset: its on-disk format (defined here, once) and a loader
+that validates it.
+
+numpy only: the renderer (``render/``, in its own venv with numpy 1.26) writes shards
+with :func:`write_shard`, and the training side (main venv, numpy 2) reads them with
+:func:`load` or :func:`iter_shards`. Every problem stops with a :class:`DatasetError`
+that says what is wrong and the command that fixes it.
+
+A dataset directory (``data/<preset>/``)::
+
+    plan.json          written when rendering starts: what the dataset will be
+                       (preset, seed, count, shard size, config, spec, asset, versions)
+    shard-00000.npz    images [n, 224, 224, 3] uint8 (RGB, row 0 at the top),
+    shard-00001.npz    quat_xyzw [n, 4] float32, index [n] int64, config_hash (a
+    ...                string), and param_<name> [n, ...]: every randomized quantity
+    manifest.json      written when every shard is in place and checked: the plan plus
+                       each shard's index range, size and sha256, and the label check
+    samples.png        the first images, and the same with their labels drawn on
+    samples_labels.png
+    render_log.jsonl   timings of each render command (not part of the format)
+
+Labels: ``quat_xyzw`` is a unit quaternion (x, y, z, w), w >= 0, in the spec's frame
+(``orient_jax.spec``: world Y up, rotates body-frame vectors into the world frame).
+Shard ``k`` holds images ``[k * shard_size, min((k + 1) * shard_size, count))``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+PLAN_FILE = "plan.json"
+MANIFEST_FILE = "manifest.json"
+LOG_FILE = "render_log.jsonl"
+IMAGES, QUATS, INDEX, CONFIG_HASH = "images", "quat_xyzw", "index", "config_hash"
+PARAM_PREFIX = "param_"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that equal arrays give equal bytes
+_REPO = Path(__file__).resolve().parent.parent
+
+
+class DatasetError(RuntimeError):
+    """The dataset is missing, incomplete, corrupt or does not match the spec."""
+
+
+def shard_name(shard: int) -> str:
+    return f"shard-{shard:05d}.npz"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> str:
+    """Write ``arrays`` as an uncompressed ``.npz`` atomically; return its sha256.
+
+    Uncompressed: the images carry sensor noise, so deflate saves only ~45% of the
+    bytes and costs ~2.5 ms per image on the renderer's one effective core.
+
+    The bytes depend only on the arrays (fixed zip timestamps, keys in the given
+    order), so a resumed or re-rendered shard is byte-identical. The file appears
+    under its final name only when complete: written to a temporary name in the same
+    directory, then renamed.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
+    data = buffer.getvalue()
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return sha256_bytes(data)
+
+
+def fix_command(root: Path, preset: str | None) -> str:
+    """The command that renders (or resumes, or repairs) the dataset at ``root``."""
+    root = Path(root)
+    if preset and root.resolve() == (_REPO / "data" / preset).resolve():
+        return f"make data PRESET={preset}"
+    return f".render-venv/bin/python -m render render --preset {preset or '<preset>'} --out {root}"
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"{path}: cannot read the {what} ({e}); delete it and re-render") from None
+
+
+def _expected_shapes(plan: dict, n: int) -> dict[str, tuple[tuple[int, ...], str]]:
+    res = plan["image_size"]
+    shapes = {IMAGES: ((n, res, res, 3), "uint8"), QUATS: ((n, 4), "float32"), INDEX: ((n,), "int64")}
+    for name, spec in plan["params"].items():
+        shapes[PARAM_PREFIX + name] = ((n, *spec["shape"]), spec["dtype"])
+    return shapes
+
+
+def decode_shard(data: bytes, name: str, plan: dict, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Parse and validate one shard's bytes: keys, shapes, dtypes, indices, config hash.
+
+    Raises :class:`DatasetError` naming the shard. Reading every member also checks
+    each one's CRC-32, so a flipped byte anywhere is caught even without a manifest.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DatasetError(f"shard {name} is unreadable ({type(e).__name__}: {e})") from None
+    expected = _expected_shapes(plan, stop - start)
+    missing = sorted(set(expected) - set(arrays))
+    if missing or CONFIG_HASH not in arrays:
+        raise DatasetError(f"shard {name} lacks arrays {missing or [CONFIG_HASH]}")
+    for key, (shape, dtype) in expected.items():
+        if arrays[key].shape != shape or arrays[key].dtype != np.dtype(dtype):
+            raise DatasetError(
+                f"shard {name}: {key} is {arrays[key].dtype}{list(arrays[key].shape)}, expected {dtype}{list(shape)}"
+            )
+    if str(arrays[CONFIG_HASH]) != plan["config_hash"]:
+        raise DatasetError(
+            f"shard {name} belongs to another dataset "
+            f"(config hash {arrays[CONFIG_HASH]}, this one is {plan['config_hash']})"
+        )
+    if not np.array_equal(arrays[INDEX], np.arange(start, stop)):
+        raise DatasetError(f"shard {name} holds indices {arrays[INDEX][:3].tolist()}..., expected [{start}, {stop})")
+    norms = np.linalg.norm(arrays[QUATS].astype(np.float64), axis=1)
+    if not np.all(np.abs(norms - 1.0) < 1e-5):
+        raise DatasetError(f"shard {name}: labels are not unit quaternions")
+    return arrays
+
+
+def shard_ranges(count: int, shard_size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + shard_size, count)) for s in range(0, count, shard_size)]
+
+
+def check_spec(meta: dict, root: Path) -> None:
+    """The dataset must have been rendered for the current task spec."""
+    from orient_jax.spec import TASK
+
+    now = {"camera": json.loads(json.dumps(dataclasses.asdict(TASK.camera))), "box_size": TASK.physics.box_size}
+    if meta.get("spec") != now:
+        raise DatasetError(
+            f"{root} was rendered for a different task spec ({meta.get('spec')}) than orient_jax/spec.py now "
+            f"defines ({now}); render a new dataset: {fix_command(root, meta.get('preset'))} into an empty "
+            "directory (delete the old one first)"
+        )
+
+
+def read_manifest(root: Path) -> dict:
+    """The manifest of a complete dataset; a clear error for anything less."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"no dataset at {root}: render it with `make data PRESET=<tiny|quick|full>`")
+    manifest_path, plan_path = root / MANIFEST_FILE, root / PLAN_FILE
+    if not manifest_path.exists():
+        if not plan_path.exists():
+            raise DatasetError(
+                f"{root} is not a dataset (no {MANIFEST_FILE} or {PLAN_FILE}); "
+                "render one with `make data PRESET=<tiny|quick|full>`"
+            )
+        plan = _read_json(plan_path, "plan")
+        ranges = shard_ranges(plan["count"], plan["shard_size"])
+        present = [k for k in range(len(ranges)) if (root / shard_name(k)).exists()]
+        absent = [shard_name(k) for k in range(len(ranges)) if k not in set(present)]
+        listing = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+        state = f"{len(present)} of {len(ranges)} shards are rendered" + (
+            f" (missing: {listing})" if absent else ", but it was not finalized"
+        )
+        raise DatasetError(
+            f"the dataset at {root} is incomplete: {state}. Resume with `{fix_command(root, plan.get('preset'))}`"
+        )
+    manifest = _read_json(manifest_path, "manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise DatasetError(
+            f"{root} has format version {manifest.get('format_version')}, this loader reads {FORMAT_VERSION}; "
+            f"re-render it into an empty directory: {fix_command(root, manifest.get('preset'))}"
+        )
+    check_spec(manifest, root)
+    shards = manifest["shards"]
+    if [(s["start"], s["stop"]) for s in shards] != shard_ranges(manifest["count"], manifest["shard_size"]):
+        raise DatasetError(
+            f"{root}/{MANIFEST_FILE} lists shards that do not tile [0, {manifest['count']}); re-render the dataset"
+        )
+    return manifest
+
+
+def _read_shard_bytes(root: Path, manifest: dict, entry: dict, checksums: bool) -> bytes:
+    path = root / entry["name"]
+    fix = fix_command(root, manifest.get("preset"))
+    what = f"shard {entry['name']} (images {entry['start']}..{entry['stop'] - 1})"
+    if not path.exists():
+        raise DatasetError(
+            f"{what} is missing from {root}; re-render it with `{fix}` "
+            "(it resumes: only missing or corrupt shards are rendered)"
+        )
+    data = path.read_bytes()
+    if len(data) != entry["bytes"] or (checksums and sha256_bytes(data) != entry["sha256"]):
+        raise DatasetError(
+            f"{what} is corrupt: its size or sha256 does not match {MANIFEST_FILE}; "
+            f"re-render it with `{fix}` (it replaces corrupt shards)"
+        )
+    return data
+
+
+def verify(root: Path, checksums: bool = True) -> dict:
+    """Check a whole dataset without keeping it in memory; return its manifest."""
+    for _ in iter_shards(root, checksums=checksums):
+        pass
+    return read_manifest(root)
+
+
+def iter_shards(root: Path, checksums: bool = True) -> Iterator[dict[str, np.ndarray]]:
+    """Yield each shard's validated arrays in index order (streaming; one shard in memory)."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    for entry in manifest["shards"]:
+        data = _read_shard_bytes(root, manifest, entry, checksums)
+        try:
+            yield decode_shard(data, entry["name"], manifest, entry["start"], entry["stop"])
+        except DatasetError as e:
+            raise DatasetError(
+                f"{e} in {root}; re-render it with `{fix_command(root, manifest.get('preset'))}`"
+            ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A whole dataset in memory."""
+
+    root: Path
+    manifest: dict
+    images: np.ndarray  # [N, H, W, 3] uint8, RGB, row 0 at the top
+    quats: np.ndarray  # [N, 4] float32, (x, y, z, w), w >= 0, body -> world, spec frame
+    params: dict[str, np.ndarray]  # name -> [N, ...], see manifest["params"] for meanings
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load(root: Path, checksums: bool = True, params: bool = True) -> Dataset:
+    """Load and validate a complete dataset (``params=False`` skips the per-image parameters)."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    n, res = manifest["count"], manifest["image_size"]
+    images = np.empty((n, res, res, 3), dtype=np.uint8)
+    quats = np.empty((n, 4), dtype=np.float32)
+    extra: dict[str, list[np.ndarray]] = {name: [] for name in manifest["params"]} if params else {}
+    for entry, arrays in zip(manifest["shards"], iter_shards(root, checksums)):
+        images[entry["start"] : entry["stop"]] = arrays[IMAGES]
+        quats[entry["start"] : entry["stop"]] = arrays[QUATS]
+        for name in extra:
+            extra[name].append(arrays[PARAM_PREFIX + name])
+    return Dataset(root, manifest, images, quats, {k: np.concatenate(v) for k, v in extra.items()})

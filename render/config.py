@@ -1,0 +1,200 @@
+"""Render configs: frozen dataclasses, named presets, ``a.b=value`` overrides.
+
+Only what changes the pixels or labels lives in a config (and so in its hash); how
+the work is spread (workers, threads, index range) is a command-line matter and
+never changes the result. The camera, box size and image size come from
+``orient_jax.spec.TASK`` and are not repeated here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from typing import Any
+
+Range = tuple[float, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Randomization:
+    """Domain randomization: each image draws every quantity uniformly from its range.
+
+    Lights are modelled on what Three.js offers, so the browser's scene sits inside
+    the training distribution: two directional lights ("key" and "fill", Blender sun
+    lamps with hard shadows) and a hemisphere ambient term (sky colour for normals
+    pointing up, ground colour for normals pointing down, blended linearly by
+    ``0.5 * n_y + 0.5``), as in Three.js's ``HemisphereLight``.
+    """
+
+    # Key light: direction *towards* the light; elevation above the horizontal
+    # plane, azimuth about world +Y measured from the camera's azimuth.
+    key_elevation_deg: Range = (10.0, 80.0)
+    key_azimuth_deg: Range = (-110.0, 110.0)
+    key_strength: Range = (1.5, 4.5)  # Blender sun strength, W/m^2
+    # Fill light: azimuth offset from the key's; usually from the other side.
+    fill_elevation_deg: Range = (-30.0, 60.0)
+    fill_azimuth_offset_deg: Range = (120.0, 240.0)
+    fill_strength: Range = (0.0, 1.5)
+    # Light colour: each RGB channel scaled by U[1 - jitter, 1], then renormalized so
+    # that the brightest channel is 1 (tints from warm to cool, never dark).
+    light_color_jitter: float = 0.15
+    sky_strength: Range = (0.1, 0.5)  # hemisphere ambient, radiance scale, linear
+    ground_fraction: Range = (0.2, 0.8)  # ground colour = sky colour * this
+    ambient_color_jitter: float = 0.1
+    # Background: spec background (white) times U[background_min, 1] per channel, in
+    # display (sRGB) values.
+    background_min: float = 0.9
+    # Material: per face, hue shift (fraction of the colour wheel), and saturation and
+    # value multipliers; one roughness and specular level per image.
+    hue_jitter: float = 0.02
+    saturation_jitter: float = 0.12
+    value_jitter: float = 0.15
+    roughness: Range = (0.35, 1.0)
+    specular: Range = (0.1, 0.6)  # Principled BSDF "Specular IOR Level"
+    # Camera: small jitter around the spec camera.
+    camera_distance_jitter: float = 0.04  # relative
+    camera_angle_jitter_deg: float = 3.0  # elevation and azimuth, each +-
+    camera_roll_deg: float = 3.0  # +-
+    camera_target_jitter: float = 0.012  # m, per axis, where the camera points
+    fov_jitter_deg: float = 1.0  # +-
+    # Sensor: Gaussian blur (applied with probability blur_prob) then Gaussian noise,
+    # both in display space; noise sigma in 8-bit units.
+    blur_prob: float = 0.5
+    blur_sigma: Range = (0.3, 1.2)  # px
+    noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple) and not value[0] <= value[1]:
+                raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
+        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
+            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
+        if self.blur_sigma[0] < 0 or self.noise_sigma[0] < 0:
+            raise ValueError("dr.blur_sigma and dr.noise_sigma must be >= 0")
+        if self.blur_sigma[1] > 2.5:
+            raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderConfig:
+    """Everything that defines a dataset's pixels and labels."""
+
+    preset: str = "quick"
+    count: int = 4096  # images, indices [0, count)
+    seed: int = 0
+    shard_size: int = 256  # images per shard file; the unit of resume and of --start/--stop
+    # Cycles samples per pixel. The shading is noise-free (see render.scene), so they
+    # only anti-alias -- but each sample lights a pixel with one of the two lamps, and
+    # only a power of two splits them evenly. 2 is the speed/quality trade-off
+    # measured in docs/dataset.md; 4 renders smoother edges at ~60% of the speed.
+    samples: int = 2
+    pixel_filter_width: float = 1.5  # px, Blackman-Harris
+    dr: Randomization = Randomization()
+
+    def __post_init__(self):
+        if self.count <= 0 or self.shard_size <= 0:
+            raise ValueError("count and shard_size must be positive")
+        if self.samples < 2 or self.samples & (self.samples - 1):
+            raise ValueError(
+                f"samples must be a power of two >= 2 (each sample picks one of two lamps), got {self.samples}"
+            )
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be in [0, 2**63), got {self.seed}")
+
+    @property
+    def num_shards(self) -> int:
+        return -(-self.count // self.shard_size)
+
+    def shard_range(self, shard: int) -> tuple[int, int]:
+        """Image indices ``[start, stop)`` of one shard."""
+        start = shard * self.shard_size
+        return start, min(start + self.shard_size, self.count)
+
+
+PRESETS: dict[str, RenderConfig] = {
+    # For tests: four shards, so resume and range merges have something to split.
+    "tiny": RenderConfig(preset="tiny", count=32, shard_size=8),
+    # The demo: a CNN trains on it in minutes on a CPU.
+    "quick": RenderConfig(preset="quick", count=4096),
+    # The full set: 90 shards of 256.
+    "full": RenderConfig(preset="full", count=23040),
+}
+
+
+def get_preset(name: str) -> RenderConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown render preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
+def to_dict(config: RenderConfig) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    if typing.get_origin(tp) is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.strip("()[] ").split(",") if v.strip()]
+        args = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ValueError(f"{where}: expected {len(args)} comma-separated values, got {value!r}")
+        return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+    try:
+        if tp is bool:
+            if isinstance(value, str):
+                return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[value.lower()]
+            return bool(value)
+        if tp is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(float(value)) if isinstance(value, str) else int(value)
+        if tp is float:
+            return float(value)
+        if tp is str:
+            return str(value)
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{where}: cannot read {value!r} as {getattr(tp, '__name__', tp)}") from None
+    raise TypeError(f"{where}: unsupported field type {tp}")
+
+
+def from_dict(cls: type, data: dict, where: str = "config") -> Any:
+    hints = typing.get_type_hints(cls)
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; valid keys are {sorted(hints)}")
+    kwargs = {}
+    for key, value in data.items():
+        tp = hints[key]
+        kwargs[key] = (
+            from_dict(tp, value, f"{where}.{key}")
+            if dataclasses.is_dataclass(tp)
+            else _coerce(value, tp, f"{where}.{key}")
+        )
+    return cls(**kwargs)
+
+
+def apply_overrides(config: RenderConfig, overrides: list[str]) -> RenderConfig:
+    """Apply ``key=value`` strings, e.g. ``count=1000`` or ``dr.noise_sigma=0,2``."""
+    data = to_dict(config)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like key=value (e.g. count=1000 or dr.blur_prob=0)")
+        path, value = item.split("=", 1)
+        node, parts = data, path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise ValueError(f"override {item!r}: {part!r} is not a config section")
+            node = node[part]
+        if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+            raise ValueError(f"override {item!r}: unknown key {parts[-1]!r}; valid keys are {sorted(node)}")
+        node[parts[-1]] = value
+    return from_dict(RenderConfig, data)
+
+
+def config_hash(identity: dict) -> str:
+    """A short, stable hash of everything that defines a dataset's contents."""
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,130 @@
+"""Per-image random draws: the label and every domain-randomization parameter.
+
+Image ``i`` of a dataset with seed ``s`` draws everything from its own generator,
+``SeedSequence(s, spawn_key=(i,))``, so an image depends only on (config, i): not on
+the worker that renders it, the order, or how the index range was split.
+
+Everything is in the spec's world frame (Y up, camera on the +Z side at azimuth 0).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import math
+
+import numpy as np
+
+from orient_jax.spec import TASK
+from render import asset
+from render.config import RenderConfig
+
+# Every per-image parameter, its shape (after the image axis) and its meaning. The
+# renderer stores them all in each shard as ``param_<name>`` (float64 unless noted).
+PARAMS: dict[str, tuple[tuple[int, ...], str]] = {
+    "cam_position": ((3,), "camera position, world frame, m"),
+    "cam_target": ((3,), "point the camera looks at, world frame, m (the box centre is the origin)"),
+    "cam_roll_deg": ((), "roll about the viewing axis, deg; + turns the camera anticlockwise seen from behind"),
+    "cam_fov_deg": ((), "vertical field of view, deg"),
+    "key_direction": ((3,), "unit vector towards the key light (parallel rays), world frame"),
+    "key_rgb": ((3,), "key light colour, linear, brightest channel 1"),
+    "key_strength": ((), "key light irradiance (Blender sun strength), W/m^2"),
+    "fill_direction": ((3,), "unit vector towards the fill light, world frame"),
+    "fill_rgb": ((3,), "fill light colour, linear"),
+    "fill_strength": ((), "fill light irradiance, W/m^2"),
+    "sky_rgb": ((3,), "hemisphere ambient for normals along world +Y, linear radiance scale"),
+    "ground_rgb": ((3,), "hemisphere ambient for normals along world -Y"),
+    "background_rgb": ((3,), "background colour, display (sRGB) values in [0, 1]"),
+    "face_rgb": ((6, 3), "base colour per face (+X,-X,+Y,-Y,+Z,-Z), linear"),
+    "roughness": ((), "Principled BSDF roughness, all faces"),
+    "specular": ((), "Principled BSDF specular IOR level, all faces"),
+    "blur_sigma": ((), "Gaussian blur sigma, px (0 = none)"),
+    "noise_sigma": ((), "Gaussian sensor noise sigma, 8-bit levels"),
+    "cycles_seed": ((), "Cycles sampling seed (int64)"),
+    "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
+}
+
+
+def image_generators(seed: int, index: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two independent generators for image ``index``: scene parameters, sensor noise."""
+    scene_seq, noise_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(2)
+    return np.random.Generator(np.random.PCG64(scene_seq)), np.random.Generator(np.random.PCG64(noise_seq))
+
+
+def uniform_quaternion(rng: np.random.Generator) -> np.ndarray:
+    """A uniformly distributed (Haar) rotation, as a unit quaternion (x, y, z, w) with w >= 0.
+
+    Shoemake's subgroup algorithm ("Uniform random rotations", Graphics Gems III,
+    1992): with u1, u2, u3 ~ U[0, 1), the quaternion
+    (sqrt(1-u1) sin 2pi u2, sqrt(1-u1) cos 2pi u2, sqrt(u1) sin 2pi u3, sqrt(u1) cos 2pi u3)
+    is uniform on the unit 3-sphere, hence its rotation is uniform on SO(3). q and -q
+    are the same rotation; the sign with w >= 0 is kept.
+    """
+    u1, u2, u3 = rng.random(3)
+    a, b = math.sqrt(1.0 - u1), math.sqrt(u1)
+    q = np.array([a * math.sin(2 * math.pi * u2), a * math.cos(2 * math.pi * u2),
+                  b * math.sin(2 * math.pi * u3), b * math.cos(2 * math.pi * u3)])  # fmt: skip
+    return -q if q[3] < 0 else q
+
+
+def _direction(elevation_deg: float, azimuth_deg: float) -> np.ndarray:
+    """Unit vector at this elevation above the horizontal plane and azimuth about +Y (0 = +Z)."""
+    el, az = math.radians(elevation_deg), math.radians(azimuth_deg)
+    return np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
+
+
+def _tint(rng: np.random.Generator, jitter: float) -> np.ndarray:
+    rgb = 1.0 - jitter * rng.random(3)
+    return rgb / rgb.max()
+
+
+def _jitter_colour(rng: np.random.Generator, rgb: np.ndarray, dr) -> np.ndarray:
+    h, s, v = colorsys.rgb_to_hsv(*rgb)
+    h = (h + rng.uniform(-dr.hue_jitter, dr.hue_jitter)) % 1.0
+    s = min(1.0, s * rng.uniform(1 - dr.saturation_jitter, 1 + dr.saturation_jitter))
+    v = min(1.0, v * rng.uniform(1 - dr.value_jitter, 1 + dr.value_jitter))
+    return np.array(colorsys.hsv_to_rgb(h, s, v))
+
+
+def sample_image(config: RenderConfig, index: int) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
+    """The label, the scene parameters and the noise generator of image ``index``.
+
+    Returns ``(quat_xyzw, params, noise_rng)``. The quaternion is rounded to float32
+    (what the dataset stores) before anything uses it, so the stored label is exactly
+    the rotation that was rendered. ``params`` holds every entry of ``PARAMS`` except
+    ``bbox``, which the render measures.
+    """
+    rng, noise_rng = image_generators(config.seed, index)
+    dr, cam = config.dr, TASK.camera
+    quat = uniform_quaternion(rng).astype(np.float32)
+
+    el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    az = cam.azimuth_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    dist = cam.distance * (1.0 + rng.uniform(-1, 1) * dr.camera_distance_jitter)
+    target = rng.uniform(-1, 1, 3) * dr.camera_target_jitter
+    p: dict[str, np.ndarray] = {
+        "cam_target": target,
+        "cam_position": target + dist * _direction(el, az),
+        "cam_roll_deg": np.float64(rng.uniform(-1, 1) * dr.camera_roll_deg),
+        "cam_fov_deg": np.float64(cam.fov_deg + rng.uniform(-1, 1) * dr.fov_jitter_deg),
+    }
+    key_az = cam.azimuth_deg + rng.uniform(*dr.key_azimuth_deg)
+    p["key_direction"] = _direction(rng.uniform(*dr.key_elevation_deg), key_az)
+    p["key_rgb"] = _tint(rng, dr.light_color_jitter)
+    p["key_strength"] = np.float64(rng.uniform(*dr.key_strength))
+    p["fill_direction"] = _direction(
+        rng.uniform(*dr.fill_elevation_deg), key_az + rng.uniform(*dr.fill_azimuth_offset_deg)
+    )
+    p["fill_rgb"] = _tint(rng, dr.light_color_jitter)
+    p["fill_strength"] = np.float64(rng.uniform(*dr.fill_strength))
+    sky = rng.uniform(*dr.sky_strength) * _tint(rng, dr.ambient_color_jitter)
+    p["sky_rgb"] = sky
+    p["ground_rgb"] = sky * rng.uniform(*dr.ground_fraction) * _tint(rng, dr.ambient_color_jitter)
+    p["background_rgb"] = np.asarray(cam.background_rgb) * rng.uniform(dr.background_min, 1.0, 3)
+    p["face_rgb"] = np.stack([_jitter_colour(rng, rgb, dr) for rgb in asset.FACE_RGB])
+    p["roughness"] = np.float64(rng.uniform(*dr.roughness))
+    p["specular"] = np.float64(rng.uniform(*dr.specular))
+    blur = rng.uniform(*dr.blur_sigma)
+    p["blur_sigma"] = np.float64(blur if rng.random() < dr.blur_prob else 0.0)
+    p["noise_sigma"] = np.float64(rng.uniform(*dr.noise_sigma))
+    p["cycles_seed"] = np.int64(rng.integers(0, 2**31 - 1))
+    return quat, p, noise_rng

@@ -1,0 +1,176 @@
+"""The training side's loader: a damaged dataset stops it with a message that names the
+problem and the fix. The datasets here are synthetic (written with the renderer's own
+shard writer, no Blender); ``test_render`` loads real renders."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orient_jax import dataset
+from orient_jax.spec import TASK
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNT, SHARD_SIZE = 32, 8
+
+
+def make_plan() -> dict:
+    res = TASK.camera.resolution
+    return {
+        "format_version": dataset.FORMAT_VERSION,
+        "preset": "tiny",
+        "count": COUNT,
+        "shard_size": SHARD_SIZE,
+        "num_shards": COUNT // SHARD_SIZE,
+        "image_size": res,
+        "config_hash": "0123456789abcdef",
+        "spec": {"camera": json.loads(json.dumps(dataclasses.asdict(TASK.camera))), "box_size": TASK.physics.box_size},
+        "params": {"bbox": {"shape": [4], "dtype": "int64"}, "noise_sigma": {"shape": [], "dtype": "float64"}},
+    }
+
+
+def make_dataset(root: Path) -> Path:
+    """A complete synthetic dataset: image i is filled with the value i."""
+    plan, res = make_plan(), TASK.camera.resolution
+    root.mkdir(parents=True)
+    entries = []
+    for k, (start, stop) in enumerate(dataset.shard_ranges(COUNT, SHARD_SIZE)):
+        idx = np.arange(start, stop)
+        q = np.random.default_rng(k).standard_normal((len(idx), 4))
+        arrays = {
+            dataset.IMAGES: np.broadcast_to(idx[:, None, None, None], (len(idx), res, res, 3)).astype(np.uint8),
+            dataset.QUATS: (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32),
+            dataset.INDEX: idx.astype(np.int64),
+            dataset.CONFIG_HASH: np.array(plan["config_hash"]),
+            dataset.PARAM_PREFIX + "bbox": np.tile([10, 10, 200, 200], (len(idx), 1)).astype(np.int64),
+            dataset.PARAM_PREFIX + "noise_sigma": idx * 0.1,
+        }
+        name = dataset.shard_name(k)
+        digest = dataset.write_shard(root / name, arrays)
+        entries.append(
+            {"name": name, "start": start, "stop": stop, "bytes": (root / name).stat().st_size, "sha256": digest}
+        )
+    (root / dataset.PLAN_FILE).write_text(json.dumps(plan))
+    (root / dataset.MANIFEST_FILE).write_text(json.dumps({**plan, "shards": entries}))
+    return root
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    return make_dataset(tmp_path / "tiny")
+
+
+def test_loads_and_streams(copy):
+    data = dataset.load(copy, params=False)
+    assert data.params == {} and data.images.shape[0] == 32 and (data.images[:, 0, 0, 0] == np.arange(32)).all()
+    assert np.allclose(dataset.load(copy).params["noise_sigma"], np.arange(32) * 0.1)
+    shards = list(dataset.iter_shards(copy))
+    assert len(shards) == 4 and np.array_equal(np.concatenate([s[dataset.IMAGES] for s in shards]), data.images)
+    assert np.array_equal(np.concatenate([s[dataset.INDEX] for s in shards]), np.arange(32))
+    assert dataset.verify(copy)["count"] == 32
+
+
+def test_missing_shard_is_named(copy):
+    (copy / "shard-00002.npz").unlink()
+    with pytest.raises(
+        dataset.DatasetError, match=r"shard shard-00002.npz \(images 16..23\) is missing .*re-render it with"
+    ):
+        dataset.load(copy)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_corrupt_shard_is_named(copy, damage):
+    path = copy / "shard-00001.npz"
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = data[: len(data) // 2]
+    path.write_bytes(bytes(data))
+    with pytest.raises(dataset.DatasetError, match=r"shard shard-00001.npz \(images 8..15\) is corrupt"):
+        dataset.load(copy)
+    if damage == "flip":  # without checksums, the zip CRC still catches a flipped byte
+        with pytest.raises(dataset.DatasetError, match="shard-00001.npz"):
+            dataset.load(copy, checksums=False)
+
+
+def _replace_shard(root: Path, shard: int, arrays: dict) -> None:
+    """Write a shard and update the manifest as if it were genuine."""
+    name = dataset.shard_name(shard)
+    digest = dataset.write_shard(root / name, arrays)
+    manifest = json.loads((root / dataset.MANIFEST_FILE).read_text())
+    manifest["shards"][shard].update(sha256=digest, bytes=(root / name).stat().st_size)
+    (root / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+def _arrays(root: Path, shard: int) -> dict:
+    with np.load(root / dataset.shard_name(shard)) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def test_wrong_shapes_and_indices_are_named(copy):
+    arrays = _arrays(copy, 0)
+    arrays[dataset.IMAGES] = arrays[dataset.IMAGES][:, :, :, :2]
+    _replace_shard(copy, 0, arrays)
+    with pytest.raises(
+        dataset.DatasetError,
+        match=r"shard shard-00000.npz: images is uint8\[8, 224, 224, 2\], expected uint8\[8, 224, 224, 3\]",
+    ):
+        dataset.load(copy)
+    arrays = _arrays(copy, 1)
+    _replace_shard(copy, 0, arrays)  # shard 1's contents under shard 0's name: duplicate indices
+    with pytest.raises(dataset.DatasetError, match=r"shard shard-00000.npz holds indices \[8, 9, 10\]"):
+        dataset.load(copy)
+
+
+def test_partial_dataset_says_how_to_resume(copy):
+    (copy / dataset.MANIFEST_FILE).unlink()
+    (copy / "shard-00003.npz").unlink()
+    with pytest.raises(
+        dataset.DatasetError,
+        match=r"incomplete: 3 of 4 shards are rendered \(missing: shard-00003.npz\)\. "
+        r"Resume with `.*render --preset tiny --out",
+    ):
+        dataset.load(copy)
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(dataset.DatasetError, match="no dataset at .*make data PRESET"):
+        dataset.load(tmp_path / "nothing")
+    with pytest.raises(dataset.DatasetError, match="is not a dataset"):
+        dataset.load(tmp_path)
+
+
+def test_spec_and_format_mismatches(copy):
+    manifest = json.loads((copy / dataset.MANIFEST_FILE).read_text())
+    manifest["spec"]["camera"]["fov_deg"] = 60.0
+    (copy / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(dataset.DatasetError, match="different task spec"):
+        dataset.load(copy)
+    manifest["format_version"] = 0
+    (copy / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(dataset.DatasetError, match="format version 0"):
+        dataset.load(copy)
+
+
+def test_fix_command_names_make_for_the_standard_location(tmp_path):
+    assert dataset.fix_command(ROOT / "data" / "quick", "quick") == "make data PRESET=quick"
+    assert (
+        dataset.fix_command(tmp_path, "tiny")
+        == f".render-venv/bin/python -m render render --preset tiny --out {tmp_path}"
+    )
+
+
+def test_shard_writer_is_deterministic_and_atomic(tmp_path):
+    arrays = {"a": np.arange(12, dtype=np.int64).reshape(3, 4), "b": np.array("abc"), "c": np.zeros((2, 2), np.float32)}
+    d1 = dataset.write_shard(tmp_path / "x.npz", arrays)
+    first = (tmp_path / "x.npz").read_bytes()
+    d2 = dataset.write_shard(tmp_path / "x.npz", arrays)
+    assert d1 == d2 == dataset.sha256_bytes(first) and (tmp_path / "x.npz").read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]
+    with np.load(tmp_path / "x.npz") as npz:
+        assert str(npz["b"]) == "abc" and npz["b"].shape == () and np.array_equal(npz["a"], arrays["a"])
