@@ -90,8 +90,10 @@ def to_rotvec(q: Array, eps: float = 1e-9) -> Array:
 
 def geodesic_angle(a: Array, b: Array) -> Array:
     """Angle in radians of the rotation taking a to b; q and -q count as equal."""
-    dot = jnp.abs(jnp.sum(normalize(a) * normalize(b), axis=-1))
-    return 2.0 * jnp.arccos(jnp.clip(dot, 0.0, 1.0))
+    # atan2 of the relative rotation's sine and cosine parts, not arccos of a dot product:
+    # arccos is flat near 1, so in float32 it cannot resolve angles below ~0.05 degrees.
+    rel = multiply(conjugate(normalize(a)), normalize(b))
+    return 2.0 * jnp.arctan2(jnp.linalg.norm(rel[..., :3], axis=-1), jnp.abs(rel[..., 3]))
 
 
 def random_uniform(key: Array, shape: tuple[int, ...] = ()) -> Array:
@@ -102,3 +104,27 @@ def random_uniform(key: Array, shape: tuple[int, ...] = ()) -> Array:
 
 def random_axis(key: Array, shape: tuple[int, ...] = ()) -> Array:
     return normalize(jax.random.normal(key, (*shape, 3)))
+
+
+def from_matrix(m: Array) -> Array:
+    """Unit quaternion (w >= 0) of rotation matrices ``[..., 3, 3]``.
+
+    Shepperd's method without branches: each of the four classic formulas divides by
+    one quaternion component, so all four are computed and the one whose divisor is
+    largest (best conditioned) is selected with a one-hot mask. It uses only
+    arithmetic, ``argmax`` and comparisons, so it also exports to ONNX.
+    """
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    # Candidate k equals 4 * q_k * q (for the true unit quaternion q), in (x, y, z, w).
+    cand_w = jnp.stack([m21 - m12, m02 - m20, m10 - m01, 1 + m00 + m11 + m22], axis=-1)
+    cand_x = jnp.stack([1 + m00 - m11 - m22, m01 + m10, m02 + m20, m21 - m12], axis=-1)
+    cand_y = jnp.stack([m01 + m10, 1 - m00 + m11 - m22, m12 + m21, m02 - m20], axis=-1)
+    cand_z = jnp.stack([m02 + m20, m12 + m21, 1 - m00 - m11 + m22], axis=-1)
+    cand_z = jnp.concatenate([cand_z, (m10 - m01)[..., None]], axis=-1)
+    candidates = jnp.stack([cand_x, cand_y, cand_z, cand_w], axis=-2)  # [..., 4, 4]
+    pivots = jnp.stack([cand_x[..., 0], cand_y[..., 1], cand_z[..., 2], cand_w[..., 3]], axis=-1)
+    pick = jax.nn.one_hot(jnp.argmax(pivots, axis=-1), 4, dtype=m.dtype)
+    q = jnp.sum(pick[..., None] * candidates, axis=-2)
+    return canonical(normalize(q))

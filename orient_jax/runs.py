@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.metadata
 import json
 import platform
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +114,21 @@ def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str =
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler pre-empting the job) like Ctrl-C: checkpoint, then stop."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

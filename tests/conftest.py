@@ -15,6 +15,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 import jax  # noqa: E402
 
 from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig  # noqa: E402
+from tests.render_helpers import find_render_python, render_tiny  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,17 @@ def env_fns():
 def noisy_env_fns():
     env = RotationEnv(RotationEnvConfig(noise_deg=5.0))
     return env, jax.jit(jax.vmap(env.reset)), jax.jit(jax.vmap(env.step))
+
+
+@pytest.fixture(scope="session")
+def render_python() -> Path:
+    """The render venv's python; fails (does not skip) without it: the dataset is part of the product."""
+    return find_render_python()
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(render_python, tmp_path_factory) -> Path:
+    """The tiny preset (32 real Blender renders), rendered once per session by two workers."""
+    out = tmp_path_factory.mktemp("render") / "tiny"
+    render_tiny(render_python, out, "--workers", "2")
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import time
 from pathlib import Path
 
@@ -20,24 +18,6 @@ CURVE_KEYS = ("success_rate", "episode_return", "value_loss", "action_std")
 
 def _export_policy(trainer: Trainer, state: TrainState, run_dir: Path, meta: dict) -> None:
     save_policy(run_dir / "policy", trainer.networks, state.params, state.normalizer, meta)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """Treat SIGTERM (a scheduler pre-empting the job) like Ctrl-C: checkpoint, then stop."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def train(
@@ -79,7 +59,7 @@ def train(
 
     bar = tqdm(total=total, initial=step, desc="ppo updates", unit="upd", disable=not progress, dynamic_ncols=True)
     t_last = time.perf_counter()
-    with _sigterm_as_interrupt():
+    with runs.sigterm_as_interrupt():
         try:
             while step < end:
                 new_state, metrics = trainer.update(state)

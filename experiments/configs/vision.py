@@ -1,0 +1,38 @@
+"""Orientation-CNN presets. Pick one with ``--config NAME``; override fields with
+``section.key=value`` arguments (e.g. ``epochs=10 model.hidden=128``)."""
+
+from __future__ import annotations
+
+from orient_jax.vision.config import VisionExperiment
+from orient_jax.vision.model import ModelConfig
+
+PRESETS = {
+    # The 2-core CPU machine: ~230 images/s, ~95 s per epoch of data/full, ~50 minutes.
+    "cpu": lambda: VisionExperiment(epochs=30),
+    # One GPU: a wider network, bigger batches and more epochs over the same renders.
+    "gpu": lambda: VisionExperiment(
+        model=ModelConfig(widths=(32, 64, 128, 256), blocks=(0, 1, 1, 1), hidden=512),
+        batch_size=128,
+        epochs=120,
+        learning_rate=3e-3,
+        eval_batch=1024,
+    ),
+    # Seconds, for tests: the tiny render set, a small network.
+    "test": lambda: VisionExperiment(
+        data="data/tiny",
+        val_count=8,
+        test_data="data/tiny",
+        model=ModelConfig(widths=(8, 8, 16, 16), blocks=(0, 0, 0, 1), hidden=32),
+        batch_size=8,
+        epochs=2,
+        warmup_steps=0,
+        log_every=1,
+        eval_batch=8,
+    ),
+}
+
+
+def get_preset(name: str) -> VisionExperiment:
+    if name not in PRESETS:
+        raise ValueError(f"unknown vision preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]()

@@ -1,0 +1,1 @@
+"""See: the orientation CNN (model, data, training, metrics)."""

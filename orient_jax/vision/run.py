@@ -1,0 +1,71 @@
+"""Vision runs: train into a run directory, evaluate a model on a rendered set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+from flax import nnx
+
+from orient_jax import dataclass_config as config_lib
+from orient_jax import runs
+from orient_jax.vision import data as data_lib
+from orient_jax.vision import metrics, model_io
+from orient_jax.vision import train as train_lib
+from orient_jax.vision.config import VisionExperiment
+
+
+def run_config_dict(exp: VisionExperiment, preset: str) -> dict:
+    return {"preset": preset, "experiment": config_lib.to_dict(exp)}
+
+
+def load_run_config(run_dir: Path) -> tuple[VisionExperiment, str]:
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a vision run directory?")
+    data = json.loads(path.read_text())
+    return config_lib.from_dict(VisionExperiment, data["experiment"]), data["preset"]
+
+
+def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
+    cfg = run_config_dict(exp, preset)
+    existing = run_dir / "config.json"
+    if existing.exists() and json.loads(existing.read_text())["experiment"] != cfg["experiment"]:
+        raise ValueError(f"{run_dir} holds a run with a different config; resume it without overrides, or start anew")
+    full = data_lib.load(exp.data)
+    train_set, val_set = data_lib.split(full, exp.val_count)
+    print(f"data: {exp.data}: {len(train_set)} train (indices 0..{len(train_set) - 1}), {len(val_set)} val")
+    runs.write_metadata(run_dir, cfg, exp.seed)
+    return train_lib.train(exp, train_set, val_set, run_dir, cfg, stop_after=stop_after, progress=progress)
+
+
+def predict(model: nnx.Module, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Quaternions ``[N, 4]`` for uint8 RGB images ``[N, 224, 224, 3]`` (eval mode)."""
+    graphdef, state = nnx.split(model)
+
+    @jax.jit
+    def forward(state, images):
+        return nnx.merge(graphdef, state)(data_lib.preprocess(images))
+
+    return train_lib.predict_all(lambda _, x: forward(state, x), None, images, batch)
+
+
+def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int = 256) -> dict:
+    """Errors of a model (``None``: the shipped one) on a rendered set; writes
+    ``vision_eval.json``, ``error_histogram.png`` and ``error_model.json`` into ``out_dir``."""
+    model, info = model_io.load(model_path)
+    data = data_lib.load(data_dir)
+    pred = predict(model, data.images, batch)
+    errors = train_lib.angular_errors_deg(pred, data.quats)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = f"orientation CNN {model_path or model_io.SHIPPED_POSE_MODEL} on {data_dir}"
+    result = {**metrics.summarize(errors), "data": str(data_dir), "model": str(model_path or "shipped"),
+              "model_step": info.get("step")}  # fmt: skip
+    metrics.plot_histogram(errors, out_dir / "error_histogram.png", f"orientation error on {Path(data_dir).name}")
+    metrics.write_error_model(errors, out_dir / "error_model.json", source)
+    np.save(out_dir / "errors_deg.npy", errors.astype(np.float32))
+    (out_dir / "vision_eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
