@@ -243,3 +243,16 @@ def test_missing_or_corrupt_models_and_data_stop_with_clear_errors(tmp_path, cap
     assert "no dataset" in capsys.readouterr().err
     assert train_vision.main(["--config", "nope"]) == 2
     assert train_vision.main(["--config", "test", "batch_size=0"]) == 2
+
+
+def test_fine_tuning_starts_from_the_given_model(tmp_path):
+    model = PoseNet(TINY_MODEL, rngs=nnx.Rngs(7))
+    _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    folder = model_io.save(tmp_path / "m", TINY_MODEL, params, stats, {})
+    exp = dataclasses.replace(get_preset("test"), model=TINY_MODEL, init_from=str(folder))
+    state = train_lib.make_trainer(exp, steps_per_epoch=4).init(jax.random.PRNGKey(0))
+    for x, y in zip(jax.tree.leaves(state.params), jax.tree.leaves(params)):
+        np.testing.assert_array_equal(x, y)
+    other = dataclasses.replace(exp, model=ModelConfig(widths=(8, 8, 16, 32), blocks=(0, 0, 0, 1), hidden=32))
+    with pytest.raises(ValueError, match="different architecture"):
+        train_lib.make_trainer(other, steps_per_epoch=4).init(jax.random.PRNGKey(0))

@@ -15,6 +15,7 @@ class VisionExperiment:
     val_count: int = 1024
     test_data: str = "data/test"  # held-out renders (their own seed), for the final eval
     model: ModelConfig = ModelConfig()
+    init_from: str = ""  # a model folder or vision run to start from (fine-tuning); "" = random init
     augmentation: Augmentation = Augmentation()
     batch_size: int = 64
     epochs: int = 40

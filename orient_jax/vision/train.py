@@ -28,7 +28,7 @@ import optax
 from flax import nnx, struct
 from tqdm import tqdm
 
-from orient_jax import quat, runs
+from orient_jax import dataclass_config, quat, runs
 from orient_jax.checkpointing import Checkpoints
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import model_io
@@ -84,7 +84,12 @@ def make_trainer(config: VisionExperiment, steps_per_epoch: int) -> Trainer:
     def init(key: Array) -> TrainState:
         key_model, key_run = jax.random.split(key)
         seed = int(jax.random.randint(key_model, (), 0, 2**31 - 1))
-        _, params, batch_stats = nnx.split(PoseNet(config.model, rngs=nnx.Rngs(seed)), nnx.Param, nnx.BatchStat)
+        model = PoseNet(config.model, rngs=nnx.Rngs(seed))
+        if config.init_from:
+            model, info = model_io.load(config.init_from)
+            if info["model"] != dataclass_config.to_dict(config.model):
+                raise ValueError(f"init_from={config.init_from} holds a different architecture: {info['model']}")
+        _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
         return TrainState(params, batch_stats, optimizer.init(params), key_run, jnp.zeros((), jnp.int32))
 
     def step(state: TrainState, images: Array, labels: Array) -> tuple[TrainState, dict]:
