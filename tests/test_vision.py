@@ -20,6 +20,7 @@ from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig
 from orient_jax.spec import TASK
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import metrics, model_io, rotation6d
+from orient_jax.vision import run as vision_run
 from orient_jax.vision import train as train_lib
 from orient_jax.vision.model import ModelConfig, PoseNet, macs
 
@@ -256,3 +257,18 @@ def test_fine_tuning_starts_from_the_given_model(tmp_path):
     other = dataclasses.replace(exp, model=ModelConfig(widths=(8, 8, 16, 32), blocks=(0, 0, 0, 1), hidden=32))
     with pytest.raises(ValueError, match="different architecture"):
         train_lib.make_trainer(other, steps_per_epoch=4).init(jax.random.PRNGKey(0))
+
+
+def test_shipped_model_sees_fresh_renders_and_its_eval_meets_the_goal(tiny_images):
+    """The shipped weights work on images rendered in this session (the tiny preset: the
+    same draws as data/full's first 32, so training images; this checks loading and the
+    whole render -> labels -> model path, not generalization), and the held-out test
+    figures shipped with them meet the goal."""
+    model, info = model_io.load(None)
+    pred = vision_run.predict(model, tiny_images.images, batch=32)
+    errors = train_lib.angular_errors_deg(pred, tiny_images.quats)
+    assert np.median(errors) < 4.0, np.sort(errors)
+    shipped = json.loads((model_io.SHIPPED_POSE_MODEL / "eval" / "vision_eval.json").read_text())
+    assert shipped["n"] >= 2048 and shipped["median_deg"] <= 2.0 and shipped["p95_deg"] <= 8.0
+    assert info["shipped_eval"]["median_deg"] == shipped["median_deg"]
+    noise.load(model_io.SHIPPED_POSE_MODEL / "eval" / "error_model.json")  # valid for the env
