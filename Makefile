@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | sha1s
 export PYTHONUNBUFFERED := 1
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
-.PHONY: setup demo test lint spec train-cpu eval clean
+.PHONY: setup demo test lint spec train-cpu eval clean export
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ test: setup render-setup lint
 demo: setup spec
 	$(PYTHON) -m experiments.train_rotation --config cpu --run runs/rotation/demo
 	$(PYTHON) -m experiments.eval_rotation --run runs/rotation/demo --episodes 1024 --noise-deg 5
+
+# Re-export web/public/models (pose.onnx, policy.onnx, task.json, manifest.json) from the shipped models.
+export: setup
+	$(PYTHON) -m experiments.export
 
 clean:
 	rm -rf runs/rotation/demo

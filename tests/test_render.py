@@ -23,6 +23,8 @@ from render import label_check
 from tests.render_helpers import DETERMINISTIC_FILES, render_tiny, run_render
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 def assert_same_dataset(a: Path, b: Path) -> None:
     """Byte-identical shards, plan, manifest and sample grids."""
     names = sorted(p.name for p in a.glob("shard-*.npz"))

@@ -1,0 +1,79 @@
+"""Check shipped ONNX files against the browser contract (orient_jax/export/contract.py).
+
+    python -m experiments.check_onnx                          # web/public/models
+    python -m experiments.check_onnx web/public/models --json
+    python -m experiments.check_onnx --only policy            # before a pose model exists
+    python -m experiments.check_onnx --latency 1000           # also: ORT CPU batch-1 latency
+    node web/bench/ort-latency.mjs | tail -1 > /tmp/web.json  # onnxruntime-web (WASM) latency, then:
+    python -m experiments.check_onnx --web-results /tmp/web.json  # web runtime == ORT CPU on its input?
+
+Loads pose.onnx and policy.onnx with onnx and onnxruntime and fails (exit 1) with a
+message naming the file and tensor on: wrong input/output names, shapes or dtypes; an IR
+version or opset newer than onnxruntime-web 1.30 runs; a random-sampling op; onnxruntime
+warnings while loading; outputs that are non-finite, non-deterministic or (policy) out of
+[-1, 1]. Also checks task.json against the spec and the files against manifest.json's
+hashes. With --json the last line is one JSON object with an "ok" field. --web-results
+compares the outputs that web/bench/ort-latency.mjs got from onnxruntime-web with
+onnxruntime's on the same input (fails above 1e-4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orient_jax.export import contract, latency, parity, pipeline
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir", nargs="?", type=Path, default=pipeline.DEFAULT_OUT, help="default web/public/models")
+    parser.add_argument("--only", choices=sorted(contract.CONTRACTS), action="append", help="check only this model")
+    parser.add_argument("--latency", type=int, metavar="RUNS", help="also time RUNS batch-1 runs per model (ORT CPU)")
+    parser.add_argument("--threads", type=int, default=0, help="ORT intra-op threads for --latency (0: default)")
+    parser.add_argument("--web-results", type=Path, help="JSON line from web/bench/ort-latency.mjs to compare with")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args(argv)
+    if not args.dir.is_dir():
+        message = f"{args.dir} is not a directory; export with `python -m experiments.export --out {args.dir}`"
+        print(f"error: {message}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"ok": False, "directory": str(args.dir), "problems": [message]}))
+        return 2
+    models = tuple(args.only or sorted(contract.CONTRACTS))
+    report = contract.check_dir(args.dir, models=models)
+    result = report.to_dict()
+    print(report.format())
+    if args.latency and report.ok:
+        timings = {}
+        for name in models:
+            c = contract.CONTRACTS[name]
+            t = latency.ort_cpu_latency(args.dir / c.file, c, runs=args.latency, threads=args.threads)
+            timings[c.file] = t.to_dict()
+            print(
+                f"{c.file}: ORT CPU batch-1 mean {t.mean_ms:.4f} ms over {t.runs} runs = {t.s_per_1000:.4f} s per "
+                f"1,000 (median {t.median_ms:.4f}, p90 {t.p90_ms:.4f} ms; threads {t.threads or 'default'}, "
+                f"{t.cores} cores); published CUDA figure {latency.PUBLISHED_CUDA_S_PER_1000} s per 1,000"
+            )
+        result["latency"] = timings
+    ok = report.ok
+    if args.web_results and report.ok:
+        try:
+            diffs = parity.web_runtime_parity(args.dir, json.loads(args.web_results.read_text().splitlines()[-1]))
+        except (OSError, ValueError, IndexError, StopIteration) as e:
+            print(f"error: cannot read {args.web_results} as web/bench/ort-latency.mjs output: {e}", file=sys.stderr)
+            return 2
+        for name, diff in diffs.items():
+            print(f"{name}: max |onnxruntime-web - onnxruntime CPU| on the bench's fixed input: {diff:.3g}")
+        result["web_runtime_parity"] = diffs
+        ok = ok and all(d <= parity.TOLERANCE for d in diffs.values())
+        result["ok"] = ok
+    if args.json:
+        print(json.dumps(result))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
