@@ -26,13 +26,16 @@ lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
-test: setup render-setup lint
+test: setup render-setup web-setup lint
 	$(PYTHON) -m pytest
+	$(MAKE) web-test
 
 # Re-running resumes (or skips) the same run directory.
 demo: setup spec
 	$(PYTHON) -m experiments.train_rotation --config cpu --run runs/rotation/demo
 	$(PYTHON) -m experiments.eval_rotation --run runs/rotation/demo --episodes 1024 --noise-deg 5
+	$(MAKE) web-eval
+	$(MAKE) serve
 
 # Re-export web/public/models (pose.onnx, policy.onnx, task.json, manifest.json) from the shipped models.
 export: setup
@@ -41,5 +44,6 @@ export: setup
 clean:
 	rm -rf runs/rotation/demo
 
-# The Blender side (own venv: bpy pins numpy<2) lives in its own file.
+# The Blender side (own venv: bpy pins numpy<2) and the browser side live in their own files.
 -include render/render.mk
+-include web/web.mk

@@ -1,0 +1,46 @@
+// Vite builds the static site (dist/): index.html, the bundled app, public/models/
+// copied as is, and onnxruntime-web's WASM runtime files served from ./ort/ -- nothing
+// is fetched from a CDN. COOP/COEP headers make the page cross-origin isolated, which
+// lets onnxruntime-web use threads; scripts/serve.mjs sends the same headers.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { defaultClientConditions, defineConfig } from 'vite';
+
+const require = createRequire(import.meta.url);
+const ORT_DIST = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
+// The default onnxruntime-web build (WASM + the WebGPU "JSEP" provider) loads these two.
+const ORT_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+function ortRuntimeFiles() {
+  return {
+    name: 'ort-runtime-files',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = ORT_FILES.find((f) => req.url?.split('?')[0].endsWith(`/ort/${f}`));
+        if (!name) return next();
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        res.end(readFileSync(join(ORT_DIST, name)));
+      });
+    },
+    generateBundle() {
+      for (const name of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(ORT_DIST, name)) });
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  // Use the onnxruntime-web build that loads its WASM runtime from env.wasm.wasmPaths.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  plugins: [ortRuntimeFiles()],
+});
