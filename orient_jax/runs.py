@@ -95,6 +95,21 @@ class MetricsLog:
         return rows
 
 
+def resume(run_dir: Path, ckpt, log: MetricsLog, state, config: dict):
+    """Restore the latest checkpoint of ``run_dir`` into ``state`` (a fresh state of the
+    same structure), refusing one made with a different experiment config, and drop the
+    metrics rows logged after it. Returns (state, restored step or None, wall seconds so far)."""
+    start = ckpt.latest_step()
+    if start is None:
+        return state, None, 0.0
+    state, saved = ckpt.restore(state)
+    if saved.get("experiment") != config.get("experiment"):
+        raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
+    log.truncate_after(start)
+    previous = log.read()
+    return state, start, (previous[-1]["wall_s"] if previous else 0.0)
+
+
 def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str = "env_steps") -> None:
     import matplotlib
 

@@ -166,14 +166,8 @@ def train(
     log = runs.MetricsLog(run_dir / "metrics.jsonl")
     state = trainer.init(jax.random.PRNGKey(config.seed))
     data_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
-    elapsed = 0.0
-    if (start := ckpt.latest_step()) is not None:
-        state, saved = ckpt.restore(state)
-        if saved.get("experiment") != config_dict.get("experiment"):
-            raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
-        log.truncate_after(start)
-        previous = log.read()
-        elapsed = previous[-1]["wall_s"] if previous else 0.0
+    state, start, elapsed = runs.resume(run_dir, ckpt, log, state, config_dict)
+    if start is not None:
         print(f"resumed {run_dir} at step {start} (epoch {start / steps_per_epoch:.2f})")
     step = int(state.step)
 

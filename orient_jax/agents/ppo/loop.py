@@ -37,15 +37,8 @@ def train(
     ckpt = Checkpoints(run_dir / "checkpoints", keep=keep_checkpoints)
     log = runs.MetricsLog(run_dir / "metrics.jsonl")
     state = trainer.init(jax.random.PRNGKey(seed))
-    start = ckpt.latest_step()
-    elapsed = 0.0
+    state, start, elapsed = runs.resume(run_dir, ckpt, log, state, config)
     if start is not None:
-        state, saved_config = ckpt.restore(state)
-        if saved_config.get("experiment") != config.get("experiment"):
-            raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
-        log.truncate_after(start)
-        previous = log.read()
-        elapsed = previous[-1]["wall_s"] if previous else 0.0
         print(f"resumed {run_dir} at update {start}")
     total = trainer.config.num_updates
     end = total if stop_after is None else min(total, stop_after)
