@@ -7,7 +7,7 @@ from orient_jax.vision.config import VisionExperiment
 from orient_jax.vision.model import ModelConfig
 
 PRESETS = {
-    # The 2-core CPU machine: ~230 images/s, ~95 s per epoch of data/full, ~50 minutes.
+    # The 2-core CPU machine: 130-195 images/s, ~140 s per epoch of data/full, 70 minutes (measured).
     "cpu": lambda: VisionExperiment(epochs=30),
     # One GPU: a wider network, bigger batches and more epochs over the same renders.
     "gpu": lambda: VisionExperiment(
