@@ -1,5 +1,7 @@
 # The two commands a person needs:
-#   make demo   set everything up, train the cpu preset, evaluate it, print the figures
+#   make demo   set everything up, run the quick pipeline end to end (render, CNN, noise model,
+#               policy, ONNX export, web app), print the figures and serve the page
+#               (DEMO_SERVE=0: stop after the figures; stages already done are skipped)
 #   make test   set everything up, lint, run the test suite
 SHELL := /bin/bash
 PY ?= python3
@@ -30,19 +32,18 @@ test: setup render-setup web-setup lint
 	$(PYTHON) -m pytest
 	$(MAKE) web-test
 
-# Re-running resumes (or skips) the same run directory.
-demo: setup spec
-	$(PYTHON) -m experiments.train_rotation --config cpu --run runs/rotation/demo
-	$(PYTHON) -m experiments.eval_rotation --run runs/rotation/demo --episodes 1024 --noise-deg 5
-	$(MAKE) web-eval
-	$(MAKE) serve
+# experiments/demo.py: each stage is content-hashed into runs/demo (data/quick, data/test
+# for the renders); a re-run skips valid stages and resumes an interrupted one.
+DEMO_SERVE ?= 1
+demo: setup render-setup web-deps
+	$(PYTHON) -m experiments.demo --port $(WEB_PORT) --host $(WEB_HOST) $(if $(filter 0,$(DEMO_SERVE)),--no-serve)
 
 # Re-export web/public/models (pose.onnx, policy.onnx, task.json, manifest.json) from the shipped models.
 export: setup
 	$(PYTHON) -m experiments.export
 
 clean:
-	rm -rf runs/rotation/demo
+	rm -rf runs/demo
 
 # The Blender side (own venv: bpy pins numpy<2) and the browser side live in their own files.
 -include render/render.mk

@@ -43,7 +43,8 @@ def train_run(
         raise ValueError(
             f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
         )
-    runs.write_metadata(run_dir, cfg, exp.seed)
+    inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
+    runs.write_metadata(run_dir, cfg, exp.seed, inputs)
     trainer = build_trainer(exp)
     return loop.train(trainer, run_dir, exp.seed, cfg, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -50,8 +51,17 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def write_metadata(run_dir: Path, config: dict, seed: int) -> None:
-    """Write config.json and meta.json (provenance). Overwrites meta on resume, never config."""
+def file_record(path: str | Path) -> dict:
+    """A run's input file as provenance: its path and sha256 (None when it is missing)."""
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return {"path": str(path), "sha256": digest}
+
+
+def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dict] | None = None) -> None:
+    """Write config.json and meta.json (provenance). Overwrites meta on resume, never config.
+    ``inputs`` names the files the run read, as ``file_record``s (e.g. a dataset's manifest,
+    which holds every shard's sha256), so a re-run can tell whether it reads the same data."""
     (run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     meta = {
         "seed": seed,
@@ -62,6 +72,7 @@ def write_metadata(run_dir: Path, config: dict, seed: int) -> None:
         "devices": [str(d) for d in jax.devices()],
         "process_count": jax.process_count(),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "inputs": inputs or {},
     }
     (run_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 

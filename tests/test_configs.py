@@ -42,7 +42,7 @@ def test_bad_overrides_fail_clearly(overrides, message):
 
 
 def test_unknown_preset_fails_clearly():
-    with pytest.raises(ValueError, match="unknown preset 'nope'; choose from cpu, gpu, test"):
+    with pytest.raises(ValueError, match="unknown preset 'nope'; choose from cpu, demo, gpu, test"):
         get_preset("nope")
 
 

@@ -1,6 +1,7 @@
 # The browser runtime (web/): included from the top-level Makefile with `-include web/web.mk`.
 #
 #   make web-setup   Debian's chromium (apt-get, when /usr/bin/chromium is missing) + npm ci
+#   make web-deps    npm ci only (what building and serving need; `make demo` uses it)
 #   make web-build   build the static site into web/dist (models from web/public/models)
 #   make serve       build and serve the shipped models on http://127.0.0.1:$(WEB_PORT)/
 #   make web-test    unit tests (node:test) + end to end in headless Chromium (WASM, WebGPU)
@@ -19,9 +20,11 @@ WEB_NPM := npm --prefix $(WEB_DIR)
 WEB_STAMP := $(WEB_DIR)/node_modules/.installed-$(shell cat $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 WEB_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: web-setup web-build serve web-test web-unit web-e2e web-eval
+.PHONY: web-setup web-deps web-build serve web-test web-unit web-e2e web-eval
 
 web-setup: $(WEB_STAMP) $(CHROMIUM)
+
+web-deps: $(WEB_STAMP)
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "no $(CHROMIUM): install Chromium and pass CHROMIUM=/path/to/chromium"; exit 1; }

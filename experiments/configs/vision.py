@@ -9,6 +9,9 @@ from orient_jax.vision.model import ModelConfig
 PRESETS = {
     # The 2-core CPU machine: 130-195 images/s, ~140 s per epoch of data/full, 70 minutes (measured).
     "cpu": lambda: VisionExperiment(epochs=30),
+    # `make demo` (experiments/demo.py): the quick render set, sized so the whole pipeline
+    # fits 30 minutes on the 2-core CPU. Held out: data/test, as for the other presets.
+    "demo": lambda: VisionExperiment(data="data/quick", val_count=256, epochs=16, warmup_steps=100, log_every=20),
     # One GPU: a wider network, bigger batches and more epochs over the same renders.
     "gpu": lambda: VisionExperiment(
         model=ModelConfig(widths=(32, 64, 128, 256), blocks=(0, 1, 1, 1), hidden=512),

@@ -10,7 +10,7 @@ import numpy as np
 from flax import nnx
 
 from orient_jax import dataclass_config as config_lib
-from orient_jax import runs
+from orient_jax import dataset, runs
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import metrics, model_io
 from orient_jax.vision import train as train_lib
@@ -37,11 +37,13 @@ def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int
     full = data_lib.load(exp.data)
     train_set, val_set = data_lib.split(full, exp.val_count)
     print(f"data: {exp.data}: {len(train_set)} train (indices 0..{len(train_set) - 1}), {len(val_set)} val")
-    runs.write_metadata(run_dir, cfg, exp.seed)
+    inputs = {"data": runs.file_record(Path(exp.data) / dataset.MANIFEST_FILE),
+              "test_data": runs.file_record(Path(exp.test_data) / dataset.MANIFEST_FILE)}  # fmt: skip
+    runs.write_metadata(run_dir, cfg, exp.seed, inputs)
     return train_lib.train(exp, train_set, val_set, run_dir, cfg, stop_after=stop_after, progress=progress)
 
 
-def predict(model: nnx.Module, images: np.ndarray, batch: int = 256) -> np.ndarray:
+def predict(model: nnx.Module, images: np.ndarray, batch: int = 256, progress: bool = False) -> np.ndarray:
     """Quaternions ``[N, 4]`` for uint8 RGB images ``[N, 224, 224, 3]`` (eval mode)."""
     graphdef, state = nnx.split(model)
 
@@ -49,15 +51,15 @@ def predict(model: nnx.Module, images: np.ndarray, batch: int = 256) -> np.ndarr
     def forward(state, images):
         return nnx.merge(graphdef, state)(data_lib.preprocess(images))
 
-    return train_lib.predict_all(lambda _, x: forward(state, x), None, images, batch)
+    return train_lib.predict_all(lambda _, x: forward(state, x), None, images, batch, progress)
 
 
-def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int = 256) -> dict:
+def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int = 256, progress: bool = True) -> dict:
     """Errors of a model (``None``: the shipped one) on a rendered set; writes
     ``vision_eval.json``, ``error_histogram.png`` and ``error_model.json`` into ``out_dir``."""
     model, info = model_io.load(model_path)
     data = data_lib.load(data_dir)
-    pred = predict(model, data.images, batch)
+    pred = predict(model, data.images, batch, progress)
     errors = train_lib.angular_errors_deg(pred, data.quats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -120,11 +120,14 @@ def make_trainer(config: VisionExperiment, steps_per_epoch: int) -> Trainer:
     return Trainer(config, graphdef, optimizer, init, jax.jit(step, donate_argnums=0), jax.jit(predict))
 
 
-def predict_all(trainer_predict: Callable, variables: Any, images: np.ndarray, batch: int) -> np.ndarray:
+def predict_all(
+    trainer_predict: Callable, variables: Any, images: np.ndarray, batch: int, progress: bool = False
+) -> np.ndarray:
     """Quaternions ``[N, 4]`` for uint8 images, in fixed-size batches (the last one padded,
     so one compiled shape serves every batch)."""
     out = []
-    for start in range(0, len(images), batch):
+    starts = range(0, len(images), batch)
+    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress, dynamic_ncols=True):
         chunk = images[start : start + batch]
         n = len(chunk)
         if n < batch:
