@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"ok": False, "directory": str(args.dir), "problems": [message]}))
         return 2
-    models = tuple(args.only or sorted(contract.CONTRACTS))
+    # The browser's two models always; the Humanoid policies when they have been exported here.
+    present = [
+        m
+        for m in sorted(contract.CONTRACTS)
+        if m.startswith("humanoid") and (args.dir / contract.CONTRACTS[m].file).exists()
+    ]
+    models = tuple(args.only or ["pose", "policy", *present])
     report = contract.check_dir(args.dir, models=models)
     result = report.to_dict()
     print(report.format())

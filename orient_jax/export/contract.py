@@ -93,7 +93,17 @@ POLICY = ModelContract(
     TensorContract(TASK.onnx.policy_output, (None, TASK.action.size)),
     output_range=(-1.0, 1.0),
 )
-CONTRACTS = {"pose": POSE, "policy": POLICY}
+# The Humanoid policies (not part of the browser demo): Gymnasium Humanoid-v4 observations
+# in, motor controls in its action box out.
+HUMANOID_OBS, HUMANOID_ACT, HUMANOID_LIMIT = 376, 17, 0.4
+HUMANOID_DQN = ModelContract(
+    "humanoid_dqn.onnx",
+    TensorContract("obs", (None, HUMANOID_OBS)),
+    TensorContract("action", (None, HUMANOID_ACT)),
+    output_range=(-HUMANOID_LIMIT, HUMANOID_LIMIT),
+)
+HUMANOID_PPO = dataclasses.replace(HUMANOID_DQN, file="humanoid_ppo.onnx")
+CONTRACTS = {"pose": POSE, "policy": POLICY, "humanoid_dqn": HUMANOID_DQN, "humanoid_ppo": HUMANOID_PPO}
 TASK_FILE = "task.json"
 MANIFEST_FILE = "manifest.json"
 
@@ -340,7 +350,7 @@ def _check_runs(session, contract: ModelContract, report: FileReport) -> None:
                 f"{float(np.max(np.abs(first - second))):.3g} (a random op or sampler inside?)"
             )
     if contract.output_range is not None:
-        lo, hi = contract.output_range
+        lo, hi = (float(np.float32(v)) for v in contract.output_range)  # the bound as float32 holds it
         x = (rng.standard_normal((64, *in_shape)) * _HUGE).astype(np.float32)
         y = session.run([contract.output.name], {contract.input.name: x})[0]
         if not (np.all(np.isfinite(y)) and y.min() >= lo and y.max() <= hi):

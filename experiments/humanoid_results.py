@@ -1,0 +1,68 @@
+"""Collect the Humanoid comparison into docs/results/humanoid.json.
+
+    python -m experiments.humanoid_results --dqn runs/humanoid/dqn_seed --ppo runs/humanoid/ppo200
+
+Reads each run's config and logs (a run still in progress is reported as such, with its
+figures so far) and the ONNX latency figures from web/public/models/humanoid.json when
+present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orient_jax import humanoid_run
+
+PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224}
+
+
+def run_entry(run_dir: Path) -> dict:
+    exp = humanoid_run.load_run_config(run_dir)
+    preset = json.loads((run_dir / "config.json").read_text())["preset"]
+    entry = {"run": str(run_dir), "preset": preset, "episode_steps": exp.episode_steps}
+    entry.update(humanoid_run.training_summary(run_dir, exp))
+    summary = run_dir / "summary.json"
+    entry["finished"] = summary.exists()
+    if summary.exists():
+        entry["eval_mjx"] = json.loads(summary.read_text()).get("eval_mjx")
+    entry["command"] = f"python -m experiments.train_humanoid --config {preset} --run {run_dir}"
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dqn", type=Path, required=True)
+    parser.add_argument("--ppo", type=Path)
+    parser.add_argument("--latency", type=Path, default=Path("web/public/models/humanoid.json"))
+    parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
+    args = parser.parse_args(argv)
+    try:
+        dqn = run_entry(args.dqn)
+        ppo = run_entry(args.ppo) if args.ppo else None
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    result = {
+        "episode_steps": dqn["episode_steps"],
+        "published": PUBLISHED,
+        "dqn_peak": dqn["peak"],
+        "dqn_peak_episode": dqn["peak_episode"],
+        "dqn_last100": dqn["last100"],
+        "ppo_peak": ppo["peak"] if ppo else None,
+        "ppo_last100": ppo["last100"] if ppo else None,
+        "dqn": dqn,
+        "ppo": ppo,
+    }
+    if args.latency.exists():
+        result["onnx"] = json.loads(args.latency.read_text())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k not in ("dqn", "ppo", "onnx")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

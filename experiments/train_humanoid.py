@@ -1,0 +1,89 @@
+"""Train MuJoCo's Humanoid (Gymnasium Humanoid-v4 semantics, in MJX) with PPO or branching DQN.
+
+    python -m experiments.train_humanoid --config dqn_seed [key=value ...]
+    python -m experiments.train_humanoid --config ppo200
+    python -m experiments.train_humanoid --run runs/humanoid/dqn_seed-...   # resume
+
+A run directory holds config.json, meta.json, metrics.jsonl, checkpoints/, policy/,
+and when it finishes: summary.json (peak and last-100 returns, a deterministic
+evaluation), reward plots (PNG; for DQN also interactive 3D HTML).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from experiments.configs.humanoid import get_preset
+from orient_jax import config as config_lib
+from orient_jax import humanoid_run, runs
+from orient_jax.humanoid_config import HumanoidExperiment
+
+PUBLISHED_PEAK = 454.41  # the earlier project's DQN, episode 348 (../shared/DESIGN.md)
+
+
+def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
+    """Write summary.json and the plots of a finished run; returns the summary."""
+    from orient_jax import episode_plots
+
+    summary = {"algo": exp.algo, "episode_steps": exp.episode_steps, **humanoid_run.training_summary(run_dir, exp)}
+    if exp.eval_episodes:
+        policy, _ = humanoid_run.load_policy(run_dir)
+        summary["eval_mjx"] = humanoid_run.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
+    if exp.algo == "dqn":
+        rows = runs.MetricsLog(run_dir / "episodes.jsonl").read()
+        episode_plots.plot_episode_rewards(
+            rows, run_dir / "episode_rewards.png", (f"published DQN peak {PUBLISHED_PEAK}", PUBLISHED_PEAK)
+        )
+        episode_plots.write_3d_views(rows, run_dir, f"Humanoid branching DQN ({run_dir.name})")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="cpu", help="preset: dqn_seed, ppo200, cpu, gpu, dqn_test, ppo_test")
+    parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
+    parser.add_argument("--runs-root", type=Path, default=Path("runs/humanoid"))
+    parser.add_argument("--stop-after", type=int, help="stop after this many updates/calls (resume later)")
+    parser.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() first")
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. dqn.bins=7")
+    args = parser.parse_args(argv)
+
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()
+    try:
+        if args.run is not None and (args.run / "config.json").exists():
+            exp = humanoid_run.load_run_config(args.run)
+            preset = json.loads((args.run / "config.json").read_text())["preset"]
+            if args.overrides:
+                exp = config_lib.apply_overrides(exp, args.overrides)
+        else:
+            preset = args.config
+            exp = config_lib.apply_overrides(get_preset(preset), args.overrides)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    run_dir = args.run or runs.new_run_dir(args.runs_root, preset)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+    try:
+        finished = humanoid_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if not finished:
+        print(f"stopped early; resume with --run {run_dir}")
+        return 0
+    print(json.dumps(finish(run_dir, exp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

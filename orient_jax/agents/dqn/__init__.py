@@ -1,0 +1,1 @@
+"""Branching DQN (one Q head per action dimension) for continuous control."""

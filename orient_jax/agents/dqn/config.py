@@ -1,0 +1,51 @@
+"""DQN hyperparameters as a frozen dataclass, checked up front."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class DQNConfig:
+    hidden_sizes: tuple[int, ...] = (512, 512)  # shared ReLU trunk
+    bins: int = 11  # per action dimension, evenly spaced over [low, high]
+    learning_rate: float = 3e-4  # Adam
+    max_grad_norm: float = 1.0
+    tau: float = 0.005  # soft target update after every gradient step
+    gamma: float = 0.99
+    buffer_size: int = 100_000
+    batch_size: int = 64
+    eps_start: float = 1.0
+    eps_decay: float = 0.995  # epsilon is multiplied by this once per finished episode
+    eps_min: float = 0.01
+    episodes: int = 1000  # the episode cap (steps per episode) belongs to the experiment
+    num_envs: int = 1  # vmapped envs stepping together; episodes still count one by one
+    learning_starts: int = 1_000  # transitions collected before the first update
+    updates_per_step: int = 1  # gradient steps per vector env step
+    n_step: int = 1  # TD targets over n rewards (cut at episode ends), then bootstrap
+    reward_norm: bool = True  # divide rewards by the running std of the discounted return
+    obs_norm: bool = True  # running mean/std of observations in front of the network
+    dueling: bool = False  # a shared state value plus per-head advantages (Tavakoli et al.)
+    double_q: bool = True  # pick next actions with the online net, value them with the target net
+    steps_per_call: int = 200  # vector env steps per jitted call (host logging granularity)
+
+    def __post_init__(self):
+        positive = (
+            "bins", "buffer_size", "batch_size", "episodes", "num_envs",
+            "updates_per_step", "steps_per_call", "n_step",
+        )  # fmt: skip
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"dqn.{name} must be positive, got {getattr(self, name)}")
+        if self.bins < 2:
+            raise ValueError(f"dqn.bins must be >= 2 (both ends of the action range), got {self.bins}")
+        if not self.hidden_sizes or any(h <= 0 for h in self.hidden_sizes):
+            raise ValueError(f"dqn.hidden_sizes must be positive widths, got {self.hidden_sizes}")
+        if self.learning_rate <= 0 or self.max_grad_norm <= 0:
+            raise ValueError("dqn.learning_rate and dqn.max_grad_norm must be positive")
+        if not 0 < self.tau <= 1 or not 0 <= self.gamma <= 1:
+            raise ValueError(f"dqn.tau must be in (0, 1] and dqn.gamma in [0, 1], got {self.tau}, {self.gamma}")
+        if not 0 <= self.eps_min <= self.eps_start <= 1 or not 0 < self.eps_decay <= 1:
+            raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
+        if self.batch_size > self.buffer_size or self.learning_starts > self.buffer_size:
+            raise ValueError("dqn.batch_size and dqn.learning_starts must not exceed dqn.buffer_size")

@@ -1,0 +1,97 @@
+"""The branching Q network and the map between bins and continuous actions.
+
+A shared ReLU trunk feeds one linear head per action dimension; head ``d`` scores
+the ``bins`` evenly spaced values of dimension ``d``. The greedy action takes the
+arg-max of every head independently, so the output layer grows linearly with the
+number of dimensions instead of exponentially (Tavakoli et al., 2018).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from orient_jax.normalization import RunningStats
+
+
+class BranchingQ(nn.Module):
+    hidden_sizes: Sequence[int]
+    action_size: int
+    bins: int
+    dueling: bool = False
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        """[..., obs] -> Q values [..., action_size, bins]."""
+        x = obs
+        for h in self.hidden_sizes:
+            x = nn.relu(nn.Dense(h)(x))
+        q = nn.Dense(self.action_size * self.bins)(x)
+        q = q.reshape((*q.shape[:-1], self.action_size, self.bins))
+        if self.dueling:  # one state value shared by all heads, plus each head's centred advantages
+            value = nn.Dense(1)(x)[..., None]
+            q = value + q - q.mean(axis=-1, keepdims=True)
+        return q
+
+
+@struct.dataclass
+class QNetwork:
+    obs_size: int = struct.field(pytree_node=False)
+    action_size: int = struct.field(pytree_node=False)
+    hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False)
+    bins: int = struct.field(pytree_node=False)
+    low: float = struct.field(pytree_node=False)
+    high: float = struct.field(pytree_node=False)
+    dueling: bool = struct.field(pytree_node=False, default=False)
+
+    @property
+    def module(self) -> BranchingQ:
+        return BranchingQ(self.hidden_sizes, self.action_size, self.bins, self.dueling)
+
+    def init(self, key: jax.Array) -> dict:
+        return self.module.init(key, jnp.zeros((1, self.obs_size)))
+
+    def q_values(self, params: dict, obs: jax.Array) -> jax.Array:
+        return self.module.apply(params, obs)
+
+    def to_action(self, bins: jax.Array) -> jax.Array:
+        """Integer bins [..., act] -> continuous actions in [low, high]."""
+        return self.low + bins.astype(jnp.float32) * ((self.high - self.low) / (self.bins - 1))
+
+    def to_bins(self, action: jax.Array) -> jax.Array:
+        """Continuous actions -> the nearest bins (clipped to the range)."""
+        step = (self.high - self.low) / (self.bins - 1)
+        return jnp.clip(jnp.round((action - self.low) / step), 0, self.bins - 1).astype(jnp.int32)
+
+    def greedy(self, params: dict, normalizer: RunningStats, raw_obs: jax.Array) -> jax.Array:
+        """Deterministic policy: raw observations [..., obs] -> continuous actions [..., act]."""
+        q = self.q_values(params, normalizer.normalize(raw_obs))
+        return self.to_action(jnp.argmax(q, axis=-1))
+
+    def kwargs(self) -> dict:
+        return {
+            "obs_size": self.obs_size,
+            "action_size": self.action_size,
+            "hidden_sizes": list(self.hidden_sizes),
+            "bins": self.bins,
+            "low": self.low,
+            "high": self.high,
+            "dueling": self.dueling,
+        }
+
+
+def make_q_network(
+    obs_size: int,
+    action_size: int,
+    hidden_sizes: Sequence[int],
+    bins: int,
+    low: float,
+    high: float,
+    dueling: bool = False,
+) -> QNetwork:
+    hidden = tuple(int(h) for h in hidden_sizes)
+    return QNetwork(int(obs_size), int(action_size), hidden, int(bins), float(low), float(high), bool(dueling))

@@ -1,0 +1,212 @@
+"""Gymnasium's Humanoid-v4, in MJX, with the Brax ``Env`` API.
+
+The model is Gymnasium's ``humanoid.xml``. We do not vendor that file: we load the
+humanoid that ships with Brax (a runtime dependency) and undo Brax's edits to it
+with ``mujoco.MjSpec`` (every geom collides again with margin 1 mm and frictionless
+body-body contacts, the two hip-knee tendons come back, RK4 at 3 ms, 50 solver
+iterations). ``tests/test_humanoid.py`` compares the compiled model field by field
+with the one Gymnasium loads, and steps both side by side.
+
+One difference is forced: MJX has no PGS solver, so the constraint problem is solved
+with Newton. Both solve the same convex problem; the parity test states how far the
+two land apart.
+
+The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
+
+* observation (376): ``qpos[2:]``, ``qvel``, ``cinert``, ``cvel``,
+  ``qfrc_actuator``, ``cfrc_ext``, all bodies including the world;
+* action: 17 motor controls in [-0.4, 0.4] (MuJoCo clamps; the cost uses the raw
+  action, as Gymnasium's does);
+* reward: ``1.25 * vx + 5 - 0.1 * |a|^2``, where ``vx`` is the centre-of-mass
+  velocity over the 5 frames of one step (``dt = 0.015``). v4 has no contact cost in
+  its reward; ``contact_cost_weight`` (0 here; v5 uses 5e-4) subtracts
+  ``min(weight * |cfrc_ext|^2, 10)``, and ``|cfrc_ext|^2`` is logged either way;
+* termination when the torso height leaves (1.0, 2.0); reset noise U(+-0.01) on
+  ``qpos`` and ``qvel``. The 1000-step time limit is the wrapper's job
+  (``orient_jax.envs.wrappers``).
+
+``physics`` trades fidelity for speed: ``"gymnasium"`` is the model above;
+``"fast"`` is the same bodies with Euler integration, a few Newton iterations and
+only floor contacts, for training on a CPU. A policy trained on either is scored
+on Gymnasium's own environment with ``experiments/eval_humanoid.py --gymnasium``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import brax
+import jax
+import jax.numpy as jnp
+import mujoco
+from brax.envs import base
+from mujoco import mjx
+
+BRAX_HUMANOID_XML = Path(brax.__file__).parent / "envs" / "assets" / "humanoid.xml"
+ACTION_LIMIT = 0.4
+OBS_SIZE = 376
+PHYSICS = ("gymnasium", "fast")
+
+
+@dataclasses.dataclass(frozen=True)
+class HumanoidConfig:
+    forward_reward_weight: float = 1.25
+    ctrl_cost_weight: float = 0.1
+    healthy_reward: float = 5.0
+    healthy_z: tuple[float, float] = (1.0, 2.0)
+    reset_noise_scale: float = 1e-2
+    frame_skip: int = 5
+    contact_cost_weight: float = 0.0  # v4: none in the reward
+    contact_cost_max: float = 10.0
+    physics: str = "gymnasium"
+
+    def __post_init__(self):
+        if self.physics not in PHYSICS:
+            raise ValueError(f"env.physics must be one of {PHYSICS}, got {self.physics!r}")
+        lo, hi = self.healthy_z
+        if not lo < hi:
+            raise ValueError(f"env.healthy_z must be (low, high) with low < high, got {self.healthy_z}")
+        if self.frame_skip < 1:
+            raise ValueError(f"env.frame_skip must be >= 1, got {self.frame_skip}")
+        if self.reset_noise_scale < 0 or self.contact_cost_weight < 0:
+            raise ValueError("env.reset_noise_scale and env.contact_cost_weight must be >= 0")
+
+
+def gymnasium_model() -> mujoco.MjModel:
+    """Gymnasium's Humanoid-v4 model (PGS solver, as Gymnasium runs it natively)."""
+    spec = mujoco.MjSpec.from_file(str(BRAX_HUMANOID_XML))
+    for numeric in list(spec.numerics):  # Brax's own solver settings; inert in MuJoCo
+        spec.delete(numeric)
+    for geom in spec.geoms:
+        geom.contype = 1
+        geom.conaffinity = 1
+        geom.margin = 0.001
+        geom.condim = 3 if geom.name == "floor" else 1
+    for side in ("left", "right"):
+        tendon = spec.add_tendon(name=f"{side}_hipknee")
+        tendon.wrap_joint(f"{side}_hip_y", -1.0)
+        tendon.wrap_joint(f"{side}_knee", 1.0)
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_RK4
+    spec.option.solver = mujoco.mjtSolver.mjSOL_PGS
+    spec.option.iterations = 50
+    spec.option.timestep = 0.003
+    return spec.compile()
+
+
+def mjx_model(physics: str = "gymnasium") -> mujoco.MjModel:
+    """The model MJX simulates: Gymnasium's, with Newton for PGS ("fast": see module doc)."""
+    if physics == "gymnasium":
+        model = gymnasium_model()
+        model.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
+        return model
+    if physics == "fast":
+        spec = mujoco.MjSpec.from_file(str(BRAX_HUMANOID_XML))
+        model = _fast_spec(spec).compile()
+        return model
+    raise ValueError(f"physics must be one of {PHYSICS}, got {physics!r}")
+
+
+def _fast_spec(spec: mujoco.MjSpec) -> mujoco.MjSpec:
+    """Same bodies and actuators; body parts touch only the floor."""
+    for geom in spec.geoms:
+        geom.contype = 1
+        geom.conaffinity = 1 if geom.name == "floor" else 0
+        geom.margin = 0.001
+        geom.condim = 3 if geom.name == "floor" else 1
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_EULER
+    spec.option.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    spec.option.iterations = 4
+    spec.option.ls_iterations = 8
+    spec.option.timestep = 0.003
+    return spec
+
+
+class HumanoidEnv(base.Env):
+    def __init__(self, config: HumanoidConfig = HumanoidConfig()):
+        self.config = config
+        self.mj_model = mjx_model(config.physics)
+        self.model = mjx.put_model(self.mj_model)
+        self._data0 = mjx.put_data(self.mj_model, mujoco.MjData(self.mj_model))
+        self._body_mass = jnp.asarray(self.mj_model.body_mass, jnp.float32)
+        self.dt = config.frame_skip * float(self.mj_model.opt.timestep)
+
+    # -- Brax Env API ---------------------------------------------------------------
+    @property
+    def observation_size(self) -> int:
+        return OBS_SIZE
+
+    @property
+    def action_size(self) -> int:
+        return self.mj_model.nu
+
+    @property
+    def backend(self) -> str:
+        return "mjx"
+
+    def reset(self, rng: jax.Array) -> base.State:
+        key_qpos, key_qvel = jax.random.split(rng)
+        s = self.config.reset_noise_scale
+        qpos = self._data0.qpos + jax.random.uniform(key_qpos, self._data0.qpos.shape, minval=-s, maxval=s)
+        qvel = jax.random.uniform(key_qvel, self._data0.qvel.shape, minval=-s, maxval=s)
+        return self.reset_to(qpos, qvel)
+
+    def reset_to(self, qpos: jax.Array, qvel: jax.Array) -> base.State:
+        """The state Gymnasium's ``set_state(qpos, qvel)`` gives (no contact forces yet)."""
+        data = mjx.forward(self.model, self._data0.replace(qpos=qpos, qvel=qvel))
+        # MJX writes the normalized free-joint quaternion back; MuJoCo C keeps qpos as given
+        # until the first integration step, and Gymnasium observes it so.
+        data = data.replace(qpos=qpos)
+        zero = jnp.zeros(())
+        metrics = {k: zero for k in ("forward_reward", "ctrl_cost", "contact_force_sq", "x_velocity", "height")}
+        return base.State(data, self._observe(data), zero, zero, metrics, {})
+
+    def step(self, state: base.State, action: jax.Array) -> base.State:
+        c = self.config
+        data = state.pipeline_state
+        before = self._mass_center(data)
+
+        def frame(data, _):
+            return mjx.step(self.model, data), None
+
+        data, _ = jax.lax.scan(frame, data.replace(ctrl=action), None, length=c.frame_skip)
+        data = mjx.rne_postconstraint(self.model, data)
+        velocity = (self._mass_center(data) - before) / self.dt
+        forward = c.forward_reward_weight * velocity[0]
+        ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(action))
+        contact_force_sq = jnp.sum(jnp.square(data.cfrc_ext))
+        contact_cost = jnp.minimum(c.contact_cost_weight * contact_force_sq, c.contact_cost_max)
+        height = data.qpos[2]
+        lo, hi = c.healthy_z
+        healthy = (height > lo) & (height < hi)
+        reward = forward + c.healthy_reward - ctrl_cost - contact_cost
+        metrics = {
+            "forward_reward": forward,
+            "ctrl_cost": ctrl_cost,
+            "contact_force_sq": contact_force_sq,
+            "x_velocity": velocity[0],
+            "height": height,
+        }
+        return state.replace(
+            pipeline_state=data,
+            obs=self._observe(data),
+            reward=reward,
+            done=1.0 - healthy.astype(jnp.float32),
+            metrics=metrics,
+        )
+
+    # -- pieces ---------------------------------------------------------------------
+    def _mass_center(self, data: mjx.Data) -> jax.Array:
+        return (self._body_mass @ data.xipos / self._body_mass.sum())[:2]
+
+    def _observe(self, data: mjx.Data) -> jax.Array:
+        return jnp.concatenate(
+            [
+                data.qpos[2:],
+                data.qvel,
+                data.cinert.ravel(),
+                data.cvel.ravel(),
+                data.qfrc_actuator,
+                data.cfrc_ext.ravel(),
+            ]
+        )

@@ -1,0 +1,93 @@
+"""Learning-progress plots from a per-episode log (``episodes.jsonl``).
+
+* ``episode_rewards.png``: return per episode, its running mean over 100 episodes,
+  and an optional reference line (the published DQN's peak).
+* ``episodes_3d_scatter.html`` and ``episodes_3d_surface.html``: episode x step x
+  cumulative reward, interactive (plotly). The plotly library is embedded in each
+  file, so they open offline from disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+MAX_SCATTER_POINTS = 60_000  # keeps the HTML a few MB; episodes are thinned evenly beyond it
+
+
+def cumulative_grid(rows: list[dict]) -> np.ndarray:
+    """[episodes, longest episode] cumulative reward; after an episode ends it holds its final value."""
+    longest = max(len(r["cumulative"]) for r in rows)
+    grid = np.empty((len(rows), longest), np.float32)
+    for i, r in enumerate(rows):
+        c = np.asarray(r["cumulative"], np.float32)
+        grid[i, : c.size] = c
+        grid[i, c.size :] = c[-1] if c.size else 0.0
+    return grid
+
+
+def plot_episode_rewards(rows: list[dict], png: Path, reference: tuple[str, float] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    episodes = np.array([r["episode"] for r in rows])
+    returns = np.array([r["return"] for r in rows])
+    window = np.array([returns[max(0, i - 99) : i + 1].mean() for i in range(returns.size)])
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="episode return")
+    ax.plot(episodes, window, lw=2, label="mean of last 100")
+    if reference is not None:
+        ax.axhline(reference[1], color="k", ls="--", lw=1, label=reference[0])
+    ax.set_xlabel("episode")
+    ax.set_ylabel("return")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def write_3d_views(rows: list[dict], directory: Path, title: str) -> tuple[Path, Path]:
+    import plotly.graph_objects as go
+
+    grid = cumulative_grid(rows)
+    episodes = np.array([r["episode"] for r in rows])
+    lengths = np.array([len(r["cumulative"]) for r in rows])
+    stride = max(1, int(np.ceil(lengths.sum() / MAX_SCATTER_POINTS)))
+    xs, ys, zs = [], [], []
+    for i in range(0, len(rows), stride):
+        n = lengths[i]
+        xs.append(np.full(n, episodes[i]))
+        ys.append(np.arange(1, n + 1))
+        zs.append(grid[i, :n])
+    x, y, z = (np.concatenate(a) for a in (xs, ys, zs))
+    axes = {"xaxis_title": "episode", "yaxis_title": "step", "zaxis_title": "cumulative reward"}
+    scatter = go.Figure(
+        go.Scatter3d(
+            x=x,
+            y=y,
+            z=z,
+            mode="markers",
+            marker={"size": 1.5, "color": z, "colorscale": "Viridis", "colorbar": {"title": "reward"}},
+        )  # fmt: skip
+    )
+    scatter.update_layout(title=f"{title}: cumulative reward per step", scene=axes)
+    scatter_path = directory / "episodes_3d_scatter.html"
+    scatter.write_html(scatter_path, include_plotlyjs=True, full_html=True)
+
+    rows_step = max(1, len(rows) // 200)  # at most ~200 episodes across the surface
+    surface = go.Figure(
+        go.Surface(
+            x=np.arange(1, grid.shape[1] + 1), y=episodes[::rows_step], z=grid[::rows_step], colorscale="Viridis"
+        )
+    )
+    surface.update_layout(
+        title=f"{title}: cumulative reward surface",
+        scene={"xaxis_title": "step", "yaxis_title": "episode", "zaxis_title": "cumulative reward"},
+    )
+    surface_path = directory / "episodes_3d_surface.html"
+    surface.write_html(surface_path, include_plotlyjs=True, full_html=True)
+    return scatter_path, surface_path

@@ -1,0 +1,34 @@
+"""The Humanoid experiment config: one env, one algorithm (PPO or branching DQN)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from orient_jax.agents.dqn.config import DQNConfig
+from orient_jax.agents.ppo.config import PPOConfig
+from orient_jax.envs.humanoid import HumanoidConfig
+
+ALGOS = ("ppo", "dqn")
+
+
+@dataclasses.dataclass(frozen=True)
+class HumanoidExperiment:
+    algo: str = "ppo"
+    seed: int = 0
+    env: HumanoidConfig = HumanoidConfig()
+    episode_steps: int = 1000  # Gymnasium's time limit for Humanoid-v4
+    ppo: PPOConfig = PPOConfig()
+    dqn: DQNConfig = DQNConfig()
+    checkpoint_every: int = 25  # PPO updates, or DQN calls, between checkpoints
+    keep_checkpoints: int = 1
+    eval_episodes: int = 100  # deterministic episodes scored after training
+
+    def __post_init__(self):
+        if self.algo not in ALGOS:
+            raise ValueError(f"algo must be one of {ALGOS}, got {self.algo!r}")
+        if self.episode_steps <= 0:
+            raise ValueError(f"episode_steps must be positive, got {self.episode_steps}")
+        if self.checkpoint_every <= 0 or self.keep_checkpoints <= 0:
+            raise ValueError("checkpoint_every and keep_checkpoints must be positive")
+        if self.eval_episodes < 0:
+            raise ValueError(f"eval_episodes must be >= 0, got {self.eval_episodes}")

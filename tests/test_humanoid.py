@@ -1,0 +1,122 @@
+"""The MJX Humanoid against Gymnasium's native Humanoid-v4 (MuJoCo C, PGS solver)."""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+import pytest
+
+from orient_jax.envs.humanoid import OBS_SIZE, HumanoidConfig, HumanoidEnv, gymnasium_model
+
+gym = pytest.importorskip("gymnasium")
+OBS_PARTS = {"qpos[2:]": 22, "qvel": 23, "cinert": 140, "cvel": 84, "qfrc_actuator": 23, "cfrc_ext": 84}
+# Stated tolerance: MJX (float32, Newton) against MuJoCo (float64, PGS), over 10 steps.
+OBS_RTOL, OBS_ATOL, REWARD_ATOL = 1e-3, 2e-3, 1e-3
+
+
+def native_env():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gym.make("Humanoid-v4").unwrapped
+
+
+@pytest.fixture(scope="module")
+def exact_env():
+    env = HumanoidEnv()
+    return env, jax.jit(env.reset_to), jax.jit(env.step)
+
+
+def test_model_is_gymnasiums_field_by_field():
+    ours, theirs = gymnasium_model(), native_env().model
+    cosmetic = {"geom_rgba"}
+    checked = 0
+    for name in dir(theirs):
+        value = getattr(theirs, name)
+        if name.startswith("_") or name in cosmetic or not isinstance(value, np.ndarray | int):
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
+            continue
+        np.testing.assert_allclose(getattr(ours, name), value, atol=1e-12, err_msg=name)
+        checked += 1
+    assert checked > 100
+    for field in ("timestep", "integrator", "solver", "iterations", "tolerance", "cone", "jacobian", "impratio"):
+        assert getattr(ours.opt, field) == getattr(theirs.opt, field), field
+    assert (ours.nq, ours.nv, ours.nu, ours.nbody, ours.ntendon) == (24, 23, 17, 14, 2)
+
+
+def test_mjx_model_differs_only_by_solver():
+    env = HumanoidEnv()
+    assert env.mj_model.opt.solver == mujoco.mjtSolver.mjSOL_NEWTON  # MJX has no PGS
+    assert env.mj_model.opt.integrator == mujoco.mjtIntegrator.mjINT_RK4
+    assert env.observation_size == OBS_SIZE == sum(OBS_PARTS.values())
+    assert env.action_size == 17
+    assert env.dt == pytest.approx(0.015)
+
+
+def _compare(ours: np.ndarray, theirs: np.ndarray, where: str) -> None:
+    start = 0
+    for part, size in OBS_PARTS.items():
+        np.testing.assert_allclose(
+            ours[start : start + size], theirs[start : start + size], rtol=OBS_RTOL, atol=OBS_ATOL,
+            err_msg=f"{part} at {where}",
+        )  # fmt: skip
+        start += size
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_observations_rewards_and_termination_match_gymnasium(exact_env, seed):
+    env, reset_to, step = exact_env
+    native = native_env()
+    native.reset(seed=seed)
+    state = reset_to(jnp.asarray(native.data.qpos, jnp.float32), jnp.asarray(native.data.qvel, jnp.float32))
+    _compare(np.asarray(state.obs), native._get_obs(), "reset")
+    rng = np.random.default_rng(seed)
+    for t in range(10):
+        action = rng.uniform(-0.4, 0.4, 17)
+        obs, reward, terminated, truncated, info = native.step(action)
+        state = step(state, jnp.asarray(action, jnp.float32))
+        _compare(np.asarray(state.obs), obs, f"step {t}")
+        assert float(state.reward) == pytest.approx(reward, abs=REWARD_ATOL)
+        assert float(state.metrics["forward_reward"]) == pytest.approx(info["forward_reward"], abs=REWARD_ATOL)
+        assert float(state.metrics["ctrl_cost"]) == pytest.approx(-info["reward_quadctrl"], rel=1e-5)
+        assert bool(state.done) == terminated and not truncated
+
+
+def test_a_fall_terminates_like_gymnasium(exact_env):
+    """Zero torque: the body collapses; both envs must end the episode on the same step."""
+    env, reset_to, step = exact_env
+    native = native_env()
+    native.reset(seed=3)
+    state = reset_to(jnp.asarray(native.data.qpos, jnp.float32), jnp.asarray(native.data.qvel, jnp.float32))
+    zero = np.zeros(17)
+    for t in range(200):
+        _, reward, terminated, _, _ = native.step(zero)
+        state = step(state, jnp.zeros(17))
+        assert float(state.reward) == pytest.approx(reward, abs=REWARD_ATOL), t
+        height = float(state.metrics["height"])
+        assert bool(state.done) == (not 1.0 < height < 2.0)
+        assert bool(state.done) == terminated, f"step {t}: MJX done={bool(state.done)}, Gymnasium {terminated}"
+        if terminated:
+            break
+    assert terminated, "a humanoid without torque should fall within 200 steps"
+
+
+def test_reset_noise_is_uniform_within_scale():
+    env = HumanoidEnv(HumanoidConfig(physics="fast"))  # the same reset code; a quicker compile
+    states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(0), 64))
+    dq = np.asarray(states.pipeline_state.qpos) - env.mj_model.qpos0
+    dv = np.asarray(states.pipeline_state.qvel)
+    assert np.abs(dq).max() <= 0.01 + 1e-6 and np.abs(dv).max() <= 0.01 + 1e-6
+    assert dq.std() > 0.004 and dv.std() > 0.004  # U(-0.01, 0.01) has std 0.0058
+    assert np.all(np.asarray(states.done) == 0) and np.all(np.isfinite(np.asarray(states.obs)))
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="physics"):
+        HumanoidConfig(physics="pgs")
+    with pytest.raises(ValueError, match="healthy_z"):
+        HumanoidConfig(healthy_z=(2.0, 1.0))
