@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report.format(), file=sys.stderr)
             return 1
         obs = rollout_observations(policy)
-        result = {"file": str(path), "source": str(source), "bytes": path.stat().st_size}
+        result = {"file": path.name, "source": str(source), "bytes": path.stat().st_size}
         result["parity"] = parity(path, policy, obs)
         if args.latency:
             t = latency.ort_cpu_latency(path, c, runs=args.latency)

@@ -3,8 +3,8 @@
     python -m experiments.humanoid_results --dqn runs/humanoid/dqn_seed --ppo runs/humanoid/ppo200
 
 Reads each run's config and logs (a run still in progress is reported as such, with its
-figures so far) and the ONNX latency figures from web/public/models/humanoid.json when
-present.
+figures so far), scores each policy in Gymnasium's native Humanoid-v4 (20 episodes by
+default), and takes the ONNX latency figures from web/public/models/humanoid.json.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from orient_jax import humanoid_run
 PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224}
 
 
-def run_entry(run_dir: Path) -> dict:
+def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
     exp = humanoid_run.load_run_config(run_dir)
     preset = json.loads((run_dir / "config.json").read_text())["preset"]
     entry = {"run": str(run_dir), "preset": preset, "episode_steps": exp.episode_steps}
@@ -29,6 +29,9 @@ def run_entry(run_dir: Path) -> dict:
     if summary.exists():
         entry["eval_mjx"] = json.loads(summary.read_text()).get("eval_mjx")
     entry["command"] = f"python -m experiments.train_humanoid --config {preset} --run {run_dir}"
+    if gymnasium_episodes:  # the same policy in Gymnasium's native Humanoid-v4, same cap
+        policy, _ = humanoid_run.load_policy(run_dir)
+        entry["eval_gymnasium"] = humanoid_run.evaluate_gymnasium(policy, gymnasium_episodes, exp.episode_steps, 2024)
     return entry
 
 
@@ -38,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ppo", type=Path)
     parser.add_argument("--latency", type=Path, default=Path("web/public/models/humanoid.json"))
     parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
+    parser.add_argument("--gymnasium-episodes", type=int, default=20, help="also score in Gymnasium (0: skip)")
     args = parser.parse_args(argv)
     try:
-        dqn = run_entry(args.dqn)
-        ppo = run_entry(args.ppo) if args.ppo else None
+        dqn = run_entry(args.dqn, args.gymnasium_episodes)
+        ppo = run_entry(args.ppo, args.gymnasium_episodes) if args.ppo else None
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

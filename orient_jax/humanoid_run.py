@@ -33,6 +33,7 @@ from orient_jax.humanoid_config import HumanoidExperiment
 from orient_jax.normalization import RunningStats
 
 Policy = Callable[[jax.Array], jax.Array]  # raw observations [..., 376] -> actions [..., 17]
+PPO_CURVE_KEYS = ("episode_return", "value_loss", "approx_kl", "action_std")
 
 
 class ScaledActions(base.Wrapper):
@@ -94,7 +95,15 @@ def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: i
         return int(state.episodes) >= exp.dqn.episodes
     trainer = build_ppo_trainer(exp)
     state = ppo_loop.train(
-        trainer, run_dir, exp.seed, cfg, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress
+        trainer,
+        run_dir,
+        exp.seed,
+        cfg,
+        exp.checkpoint_every,
+        exp.keep_checkpoints,
+        stop_after,
+        progress,
+        curve_keys=PPO_CURVE_KEYS,
     )
     return int(state.update_step) >= exp.ppo.num_updates
 

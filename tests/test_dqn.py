@@ -267,3 +267,12 @@ def test_dqn_seed_preset_is_the_published_recipe():
     assert get_preset("ppo200").episode_steps == 200
     with pytest.raises(ValueError, match="unknown preset"):
         get_preset("dqn")
+
+
+def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
+    from experiments import eval_humanoid, humanoid_results
+
+    assert eval_humanoid.main(["--run", str(tmp_path / "nope")]) == 2
+    assert "config.json not found" in capsys.readouterr().err
+    assert humanoid_results.main(["--dqn", str(tmp_path / "nope"), "--out", str(tmp_path / "h.json")]) == 2
+    assert not (tmp_path / "h.json").exists()

@@ -29,6 +29,7 @@ def train(
     keep_checkpoints: int = 2,
     stop_after: int | None = None,
     progress: bool = True,
+    curve_keys: tuple[str, ...] = CURVE_KEYS,
 ) -> TrainState:
     """Train to ``trainer.config.num_updates`` updates, resuming from the latest
     checkpoint in ``run_dir`` if there is one. ``stop_after`` stops early (as an
@@ -81,5 +82,5 @@ def train(
         finally:
             bar.close()
             ckpt.close()
-            runs.plot_curves(log.read(), CURVE_KEYS, run_dir / "learning_curve.png")
+            runs.plot_curves(log.read(), curve_keys, run_dir / "learning_curve.png")
     return state
