@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from experiments.configs.rotation import get_preset
-from orient_jax import config as config_lib
 from orient_jax import rotation_run, runs
+from orient_jax.config import RotationExperiment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,19 +35,12 @@ def main(argv: list[str] | None = None) -> int:
 
         jax.distributed.initialize()
     try:
-        if args.run is not None and (args.run / "config.json").exists():
-            exp = rotation_run.load_run_config(args.run)
-            preset = json.loads((args.run / "config.json").read_text())["preset"]
-            if args.overrides:
-                exp = config_lib.apply_overrides(exp, args.overrides)
-        else:
-            preset = args.config
-            exp = config_lib.apply_overrides(get_preset(preset), args.overrides)
+        exp, preset, run_dir = runs.open_run(
+            args.run, args.runs_root, args.config, args.overrides, RotationExperiment, "rotation", get_preset
+        )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    run_dir = args.run or runs.new_run_dir(args.runs_root, preset)
-    run_dir.mkdir(parents=True, exist_ok=True)
     print(f"run directory: {run_dir}")
     try:
         state = rotation_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)

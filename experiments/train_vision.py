@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from experiments.configs.vision import get_preset
-from orient_jax import dataclass_config as config_lib
 from orient_jax import dataset, runs
 from orient_jax.vision import run as vision_run
+from orient_jax.vision.config import VisionExperiment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. epochs=10")
     args = parser.parse_args(argv)
     try:
-        if args.run is not None and (args.run / "config.json").exists():
-            exp, preset = vision_run.load_run_config(args.run)
-            exp = config_lib.apply_overrides(exp, args.overrides)
-        else:
-            preset = args.config
-            exp = config_lib.apply_overrides(get_preset(preset), args.overrides)
+        exp, preset, run_dir = runs.open_run(
+            args.run, args.runs_root, args.config, args.overrides, VisionExperiment, "vision", get_preset
+        )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    run_dir = args.run or runs.new_run_dir(args.runs_root, preset)
-    run_dir.mkdir(parents=True, exist_ok=True)
     print(f"run directory: {run_dir}")
     try:
         _, state, total = vision_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)

@@ -72,20 +72,13 @@ def run_config_dict(exp: HumanoidExperiment, preset: str) -> dict:
 
 
 def load_run_config(run_dir: Path) -> HumanoidExperiment:
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a humanoid run directory?")
-    return config_lib.from_dict(HumanoidExperiment, json.loads(path.read_text())["experiment"])
+    return runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")[0]
 
 
 def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
     """Train (or resume) ``run_dir``. Returns True once the run has reached its end."""
     cfg = run_config_dict(exp, preset)
-    existing = run_dir / "config.json"
-    if existing.exists() and json.loads(existing.read_text())["experiment"] != cfg["experiment"]:
-        raise ValueError(
-            f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
-        )
+    runs.refuse_other_config(run_dir, cfg)
     runs.write_metadata(run_dir, cfg, exp.seed)
     if exp.algo == "dqn":
         trainer = build_dqn_trainer(exp)

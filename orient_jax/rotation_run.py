@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from orient_jax import config as config_lib
@@ -28,21 +27,14 @@ def run_config_dict(exp: RotationExperiment, preset: str) -> dict:
 
 
 def load_run_config(run_dir: Path) -> RotationExperiment:
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a rotation run directory?")
-    return config_lib.from_dict(RotationExperiment, json.loads(path.read_text())["experiment"])
+    return runs.read_run_config(run_dir, RotationExperiment, "rotation")[0]
 
 
 def train_run(
     exp: RotationExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress: bool = True
 ):
     cfg = run_config_dict(exp, preset)
-    existing = run_dir / "config.json"
-    if existing.exists() and json.loads(existing.read_text())["experiment"] != cfg["experiment"]:
-        raise ValueError(
-            f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
-        )
+    runs.refuse_other_config(run_dir, cfg)
     inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
     runs.write_metadata(run_dir, cfg, exp.seed, inputs)
     trainer = build_trainer(exp)

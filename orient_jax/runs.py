@@ -15,6 +15,8 @@ from pathlib import Path
 
 import jax
 
+from orient_jax import dataclass_config
+
 PACKAGES = (
     "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "brax", "mujoco", "mujoco-mjx", "numpy", "jax2onnx",
 )  # fmt: skip
@@ -25,6 +27,41 @@ def new_run_dir(root: str | Path, name: str) -> Path:
     path = Path(root) / f"{name}-{stamp}"
     path.mkdir(parents=True, exist_ok=False)
     return path
+
+
+def read_run_config(run_dir: str | Path, cls: type, kind: str):
+    """The (experiment, preset) a run directory was started with, from its config.json."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a {kind} run directory?")
+    data = json.loads(path.read_text())
+    return dataclass_config.from_dict(cls, data["experiment"]), data["preset"]
+
+
+def refuse_other_config(run_dir: Path, config: dict) -> None:
+    """A run directory is resumed only with the experiment it was started with."""
+    existing = Path(run_dir) / "config.json"
+    if existing.exists() and json.loads(existing.read_text())["experiment"] != config["experiment"]:
+        raise ValueError(
+            f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
+        )
+
+
+def open_run(run: Path | None, runs_root: Path, preset: str, overrides: list[str], cls: type, kind: str, get_preset):
+    """What a train script works on: (experiment, preset, run directory).
+
+    ``run`` with a config.json: its saved experiment and preset (plus ``overrides``, which
+    ``refuse_other_config`` then rejects if they change it); otherwise ``get_preset(preset)``
+    plus ``overrides``, in ``run`` or a new directory under ``runs_root``. A bad preset or
+    override raises (ValueError, FileNotFoundError) before any directory is made."""
+    if run is not None and (run / "config.json").exists():
+        exp, preset = read_run_config(run, cls, kind)
+    else:
+        exp = get_preset(preset)
+    exp = dataclass_config.apply_overrides(exp, overrides)
+    run_dir = run or new_run_dir(runs_root, preset)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return exp, preset, run_dir
 
 
 def git_sha() -> str:

@@ -22,18 +22,12 @@ def run_config_dict(exp: VisionExperiment, preset: str) -> dict:
 
 
 def load_run_config(run_dir: Path) -> tuple[VisionExperiment, str]:
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a vision run directory?")
-    data = json.loads(path.read_text())
-    return config_lib.from_dict(VisionExperiment, data["experiment"]), data["preset"]
+    return runs.read_run_config(run_dir, VisionExperiment, "vision")
 
 
 def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
     cfg = run_config_dict(exp, preset)
-    existing = run_dir / "config.json"
-    if existing.exists() and json.loads(existing.read_text())["experiment"] != cfg["experiment"]:
-        raise ValueError(f"{run_dir} holds a run with a different config; resume it without overrides, or start anew")
+    runs.refuse_other_config(run_dir, cfg)
     full = data_lib.load(exp.data)
     train_set, val_set = data_lib.split(full, exp.val_count)
     print(f"data: {exp.data}: {len(train_set)} train (indices 0..{len(train_set) - 1}), {len(val_set)} val")
