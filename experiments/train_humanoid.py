@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.humanoid import get_preset
+from experiments.configs.humanoid import PRESETS, get_preset
 from orient_jax import humanoid_run, runs
 from orient_jax.humanoid_config import HumanoidExperiment
 
@@ -43,7 +43,7 @@ def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="cpu", help="preset: dqn_seed, ppo200, cpu, gpu, dqn_test, ppo_test")
+    parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(PRESETS))
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/humanoid"))
     parser.add_argument("--stop-after", type=int, help="stop after this many updates/calls (resume later)")

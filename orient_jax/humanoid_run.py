@@ -63,6 +63,7 @@ def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
         -ACTION_LIMIT,
         ACTION_LIMIT,
         exp.dqn.dueling,
+        exp.dqn.layer_norm,
     )
     return make_dqn_trainer(wrapped, exp.dqn, network, exp.episode_steps)
 

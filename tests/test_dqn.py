@@ -69,8 +69,9 @@ def test_replay_buffer_samples_only_filled_slots():
 
 
 # -- the TD target ----------------------------------------------------------------------
-def test_loss_is_branching_double_dqn_with_mse():
-    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9)
+@pytest.mark.parametrize("td_loss", ["branch", "mean"])
+def test_loss_is_branching_double_dqn_with_mse(td_loss):
+    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, td_loss=td_loss)
     net = make_q_network(4, 2, config.hidden_sizes, config.bins, -1.0, 1.0)
     trainer = make_trainer(None, config, net, episode_steps=10)
     online, target = net.init(jax.random.PRNGKey(0)), net.init(jax.random.PRNGKey(1))
@@ -91,7 +92,25 @@ def test_loss_is_branching_double_dqn_with_mse():
     next_value = np.take_along_axis(q_next_target, pick[..., None], -1)[..., 0].mean(-1)  # averaged over heads
     y = 0.5 * np.arange(5.0) + np.asarray(batch["discount"]) * next_value
     taken = np.take_along_axis(q(online, batch["obs"]), np.asarray(batch["action"])[..., None], -1)[..., 0]
-    assert float(loss) == pytest.approx(np.mean((taken - y[:, None]) ** 2), rel=1e-5)
+    if td_loss == "branch":  # every head regresses on the shared target
+        expected = np.mean((taken - y[:, None]) ** 2)
+    else:  # the joint value, the heads' mean, regresses on it
+        expected = np.mean((taken.mean(-1) - y) ** 2)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def test_layer_norm_trunk_ignores_the_scale_of_each_layer():
+    net = make_q_network(6, 3, (16, 16), bins=5, low=-0.4, high=0.4, layer_norm=True)
+    params = net.init(jax.random.PRNGKey(0))
+    layers = params["params"]
+    assert {"LayerNorm_0", "LayerNorm_1"} <= set(layers)
+    obs = jax.random.normal(jax.random.PRNGKey(1), (8, 6))
+    q = net.q_values(params, obs)
+    scaled = jax.tree.map(lambda x: x * 7.0, layers["Dense_0"])  # LayerNorm undoes a positive scale
+    q_scaled = net.q_values({"params": {**layers, "Dense_0": scaled}}, obs)
+    np.testing.assert_allclose(q_scaled, q, rtol=1e-4, atol=1e-4)
+    plain = make_q_network(6, 3, (16, 16), bins=5, low=-0.4, high=0.4)
+    assert not any(k.startswith("LayerNorm") for k in plain.init(jax.random.PRNGKey(0))["params"])
 
 
 def test_n_step_returns_stop_at_episode_ends_and_the_newest_row():
@@ -131,6 +150,8 @@ def test_bad_dqn_config_is_refused():
         DQNConfig(eps_min=0.5, eps_start=0.1)
     with pytest.raises(ValueError, match="batch_size"):
         DQNConfig(buffer_size=32, batch_size=64, learning_starts=16)
+    with pytest.raises(ValueError, match="td_loss"):
+        DQNConfig(td_loss="sum")
 
 
 # -- it learns ----------------------------------------------------------------------------
@@ -263,6 +284,8 @@ def test_dqn_seed_preset_is_the_published_recipe():
         "reward_norm": True,
     }  # fmt: skip
     assert {k: getattr(d, k) for k in published} == published
+    assert get_preset("dqn_plain").dqn == DQNConfig()  # the same recipe without our four choices
+    assert (d.layer_norm, d.td_loss, d.n_step, d.dueling) == (True, "mean", 3, True)
     assert (exp.algo, exp.episode_steps) == ("dqn", 200)
     assert get_preset("ppo200").episode_steps == 200
     with pytest.raises(ValueError, match="unknown preset"):
@@ -276,3 +299,13 @@ def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
     assert "config.json not found" in capsys.readouterr().err
     assert humanoid_results.main(["--dqn", str(tmp_path / "nope"), "--out", str(tmp_path / "h.json")]) == 2
     assert not (tmp_path / "h.json").exists()
+
+
+def test_results_name_the_overrides_that_reproduce_a_run():
+    from experiments.humanoid_results import preset_overrides
+
+    run = config_lib.apply_overrides(get_preset("dqn_seed"), ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])
+    overrides = preset_overrides("dqn_seed", config_lib.to_dict(run))
+    assert sorted(overrides) == ["dqn.hidden_sizes=64,64", "dqn.td_loss=branch", "seed=3"]
+    assert config_lib.apply_overrides(get_preset("dqn_seed"), overrides) == run
+    assert preset_overrides("dqn_seed", config_lib.to_dict(get_preset("dqn_seed"))) == []

@@ -26,6 +26,10 @@ class DQNConfig:
     reward_norm: bool = True  # divide rewards by the running std of the discounted return
     obs_norm: bool = True  # running mean/std of observations in front of the network
     dueling: bool = False  # a shared state value plus per-head advantages (Tavakoli et al.)
+    layer_norm: bool = False  # LayerNorm before each trunk ReLU
+    # "branch": every head regresses on the shared target (Tavakoli et al.); "mean": the joint
+    # Q is the mean of the chosen bins' values and that mean regresses on it (Seyde et al.'s DecQN)
+    td_loss: str = "branch"
     double_q: bool = True  # pick next actions with the online net, value them with the target net
     steps_per_call: int = 200  # vector env steps per jitted call (host logging granularity)
 
@@ -47,5 +51,7 @@ class DQNConfig:
             raise ValueError(f"dqn.tau must be in (0, 1] and dqn.gamma in [0, 1], got {self.tau}, {self.gamma}")
         if not 0 <= self.eps_min <= self.eps_start <= 1 or not 0 < self.eps_decay <= 1:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
+        if self.td_loss not in ("branch", "mean"):
+            raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
         if self.batch_size > self.buffer_size or self.learning_starts > self.buffer_size:
             raise ValueError("dqn.batch_size and dqn.learning_starts must not exceed dqn.buffer_size")

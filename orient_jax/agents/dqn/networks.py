@@ -23,13 +23,15 @@ class BranchingQ(nn.Module):
     action_size: int
     bins: int
     dueling: bool = False
+    layer_norm: bool = False
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         """[..., obs] -> Q values [..., action_size, bins]."""
         x = obs
         for h in self.hidden_sizes:
-            x = nn.relu(nn.Dense(h)(x))
+            x = nn.Dense(h)(x)
+            x = nn.relu(nn.LayerNorm()(x) if self.layer_norm else x)
         q = nn.Dense(self.action_size * self.bins)(x)
         q = q.reshape((*q.shape[:-1], self.action_size, self.bins))
         if self.dueling:  # one state value shared by all heads, plus each head's centred advantages
@@ -47,10 +49,11 @@ class QNetwork:
     low: float = struct.field(pytree_node=False)
     high: float = struct.field(pytree_node=False)
     dueling: bool = struct.field(pytree_node=False, default=False)
+    layer_norm: bool = struct.field(pytree_node=False, default=False)
 
     @property
     def module(self) -> BranchingQ:
-        return BranchingQ(self.hidden_sizes, self.action_size, self.bins, self.dueling)
+        return BranchingQ(self.hidden_sizes, self.action_size, self.bins, self.dueling, self.layer_norm)
 
     def init(self, key: jax.Array) -> dict:
         return self.module.init(key, jnp.zeros((1, self.obs_size)))
@@ -81,6 +84,7 @@ class QNetwork:
             "low": self.low,
             "high": self.high,
             "dueling": self.dueling,
+            "layer_norm": self.layer_norm,
         }
 
 
@@ -92,6 +96,9 @@ def make_q_network(
     low: float,
     high: float,
     dueling: bool = False,
+    layer_norm: bool = False,
 ) -> QNetwork:
     hidden = tuple(int(h) for h in hidden_sizes)
-    return QNetwork(int(obs_size), int(action_size), hidden, int(bins), float(low), float(high), bool(dueling))
+    return QNetwork(
+        int(obs_size), int(action_size), hidden, int(bins), float(low), float(high), bool(dueling), bool(layer_norm)
+    )

@@ -11,7 +11,10 @@ the call do nothing, so a run is exactly ``episodes`` long.
 
 The TD target follows the branching paper: each head's greedy next value (double
 DQN: chosen by the online net, valued by the target net) is averaged over heads
-into one target, which every head regresses on with MSE. Time-limit truncation
+into one target. With ``td_loss="branch"`` every head regresses on it with MSE
+(Tavakoli et al., 2018); with ``td_loss="mean"`` the joint value, the mean of the
+heads' chosen bins, does (Seyde et al., 2022, DecQN), so a TD error is shared out
+over the heads instead of charged to each in full. Time-limit truncation
 bootstraps from the true last observation; only a fall ends the return.
 
 With ``n_step > 1`` the target sums up to n discounted rewards before bootstrapping.
@@ -163,7 +166,10 @@ class DQNTrainer:
         target = jax.lax.stop_gradient(target)
         q = net.q_values(params, obs)
         q_taken = jnp.take_along_axis(q, batch["action"][..., None], axis=-1)[..., 0]  # [B, act]
-        loss = jnp.mean(jnp.square(q_taken - target[:, None]))
+        if c.td_loss == "mean":  # one joint value, the mean over heads
+            loss = jnp.mean(jnp.square(q_taken.mean(axis=-1) - target))
+        else:  # every head on its own
+            loss = jnp.mean(jnp.square(q_taken - target[:, None]))
         return loss, {"loss": loss, "q": q_taken.mean()}
 
     def _learn(self, state: DQNState, key: jax.Array) -> tuple[DQNState, dict]:
