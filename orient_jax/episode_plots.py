@@ -2,6 +2,7 @@
 
 * ``episode_rewards.png``: return per episode, its running mean over 100 episodes,
   and an optional reference line (the published DQN's peak).
+* ``plot_running_means``: several runs' running means on one axis, for comparing variants.
 * ``episodes_3d_scatter.html`` and ``episodes_3d_surface.html``: episode x step x
   cumulative reward, interactive (plotly). The plotly library is embedded in each
   file, so they open offline from disk.
@@ -27,6 +28,35 @@ def cumulative_grid(rows: list[dict]) -> np.ndarray:
     return grid
 
 
+def running_mean(returns: np.ndarray, window: int = 100) -> np.ndarray:
+    """Mean of the last ``window`` values at every episode (fewer at the start)."""
+    sums = np.cumsum(np.concatenate([[0.0], np.asarray(returns, np.float64)]))
+    i = np.arange(1, len(returns) + 1)
+    start = np.maximum(0, i - window)
+    return (sums[i] - sums[start]) / (i - start)
+
+
+def plot_running_means(curves: dict[str, list[dict]], png: Path, reference: tuple[str, float] | None = None) -> None:
+    """One line per run: the mean return of its last 100 episodes, episode by episode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for label, rows in curves.items():
+        ax.plot([r["episode"] for r in rows], running_mean([r["return"] for r in rows]), lw=1.6, label=label)
+    if reference is not None:
+        ax.axhline(reference[1], color="k", ls="--", lw=1, label=reference[0])
+    ax.set_xlabel("episode")
+    ax.set_ylabel("mean return, last 100 episodes")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
 def plot_episode_rewards(rows: list[dict], png: Path, reference: tuple[str, float] | None = None) -> None:
     import matplotlib
 
@@ -35,7 +65,7 @@ def plot_episode_rewards(rows: list[dict], png: Path, reference: tuple[str, floa
 
     episodes = np.array([r["episode"] for r in rows])
     returns = np.array([r["return"] for r in rows])
-    window = np.array([returns[max(0, i - 99) : i + 1].mean() for i in range(returns.size)])
+    window = running_mean(returns)
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="episode return")
     ax.plot(episodes, window, lw=2, label="mean of last 100")

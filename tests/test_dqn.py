@@ -221,6 +221,14 @@ def test_tiny_humanoid_dqn_run_resumes_exactly(tiny_humanoid, tmp_path):
     assert all(len(r["cumulative"]) == r["length"] for r in a)
     assert all(r["cumulative"][-1] == pytest.approx(r["return"], abs=1e-2) for r in a)
 
+    from experiments import compare_humanoid
+
+    png = tmp_path / "variants.png"
+    for d in "ab":  # train_run records the config; the loop alone does not
+        (tmp_path / d / "config.json").write_text(json.dumps(humanoid_run.run_config_dict(exp, "dqn_test")))
+    assert compare_humanoid.main([f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--out", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+
     summary = finish(tmp_path / "a", exp)
     assert summary["episodes"] == exp.dqn.episodes and summary["peak"] >= summary["last100"]
     assert json.loads((tmp_path / "a" / "summary.json").read_text()) == summary
@@ -293,11 +301,17 @@ def test_dqn_seed_preset_is_the_published_recipe():
 
 
 def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
-    from experiments import eval_humanoid, humanoid_results
+    from experiments import compare_humanoid, eval_humanoid, humanoid_results
 
     assert eval_humanoid.main(["--run", str(tmp_path / "nope")]) == 2
     assert "config.json not found" in capsys.readouterr().err
     assert humanoid_results.main(["--dqn", str(tmp_path / "nope"), "--out", str(tmp_path / "h.json")]) == 2
+    assert not (tmp_path / "h.json").exists()
+    capsys.readouterr()
+    assert compare_humanoid.main([f"x={tmp_path / 'nope'}"]) == 2
+    assert "config.json not found" in capsys.readouterr().err
+    assert compare_humanoid.main([str(tmp_path)]) == 2
+    assert "LABEL=RUN_DIR" in capsys.readouterr().err
     assert not (tmp_path / "h.json").exists()
 
 
