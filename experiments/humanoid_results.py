@@ -16,41 +16,21 @@ from pathlib import Path
 
 from experiments.configs.humanoid import get_preset
 from orient_jax import config as config_lib
-from orient_jax import humanoid_run
+from orient_jax import humanoid_run, runs
+from orient_jax.humanoid_config import HumanoidExperiment
 
 PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224}
 
 
-def preset_overrides(preset: str, recorded: dict) -> list[str]:
-    """``key=value`` arguments that turn the preset as it is now into the run's recorded
-    config, so the reported command reproduces the run even after the preset moved on."""
-
-    def flat(d: dict, prefix: str = "") -> dict:
-        out = {}
-        for k, v in d.items():
-            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-        return out
-
-    now, then = flat(config_lib.to_dict(get_preset(preset))), flat(recorded)
-
-    def text(v) -> str:  # as the override parser reads it
-        if isinstance(v, bool):
-            return str(v).lower()
-        return ",".join(map(str, v)) if isinstance(v, list) else str(v)
-
-    return [f"{k}={text(v)}" for k, v in sorted(then.items()) if now.get(k) != v]
-
-
 def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
-    exp = humanoid_run.load_run_config(run_dir)
-    preset = json.loads((run_dir / "config.json").read_text())["preset"]
+    exp, preset = runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")
     entry = {"run": str(run_dir), "preset": preset, "episode_steps": exp.episode_steps}
     entry.update(humanoid_run.training_summary(run_dir, exp))
     summary = run_dir / "summary.json"
     entry["finished"] = summary.exists()
     if summary.exists():
         entry["eval_mjx"] = json.loads(summary.read_text()).get("eval_mjx")
-    overrides = preset_overrides(preset, config_lib.to_dict(exp))
+    overrides = config_lib.overrides_between(get_preset(preset), exp)  # reproduce it from today's preset
     entry["command"] = " ".join(
         ["python -m experiments.train_humanoid --config", preset, "--run", str(run_dir), *overrides]
     )

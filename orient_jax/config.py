@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.dataclass_config import apply_overrides, from_dict, to_dict  # noqa: F401  (re-exported)
+from orient_jax.dataclass_config import apply_overrides, from_dict, overrides_between, to_dict  # noqa: F401  (re-exported)
 from orient_jax.envs.rotation import RotationEnvConfig
 
 

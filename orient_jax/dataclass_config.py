@@ -84,3 +84,22 @@ def apply_overrides(config: T, overrides: list[str]) -> T:
             raise ValueError(f"override {item!r}: unknown key {parts[-1]!r}; valid keys are {sorted(node)}")
         node[parts[-1]] = value
     return from_dict(type(config), data)
+
+
+def overrides_between(base: T, config: T) -> list[str]:
+    """The ``a.b=value`` strings that ``apply_overrides`` needs to turn ``base`` into
+    ``config``, sorted by key: how a run's recorded config is named against its preset."""
+
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    def text(v: Any) -> str:  # as _coerce reads it back
+        if isinstance(v, bool):
+            return str(v).lower()
+        return ",".join(map(str, v)) if isinstance(v, list) else str(v)
+
+    old, new = flat(to_dict(base)), flat(to_dict(config))
+    return [f"{k}={text(v)}" for k, v in sorted(new.items()) if old.get(k) != v]

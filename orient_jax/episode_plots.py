@@ -46,15 +46,7 @@ def plot_running_means(curves: dict[str, list[dict]], png: Path, reference: tupl
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for label, rows in curves.items():
         ax.plot([r["episode"] for r in rows], running_mean([r["return"] for r in rows]), lw=1.6, label=label)
-    if reference is not None:
-        ax.axhline(reference[1], color="k", ls="--", lw=1, label=reference[0])
-    ax.set_xlabel("episode")
-    ax.set_ylabel("mean return, last 100 episodes")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, png, "mean return, last 100 episodes", reference, legend_size=8)
 
 
 def plot_episode_rewards(rows: list[dict], png: Path, reference: tuple[str, float] | None = None) -> None:
@@ -69,12 +61,19 @@ def plot_episode_rewards(rows: list[dict], png: Path, reference: tuple[str, floa
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="episode return")
     ax.plot(episodes, window, lw=2, label="mean of last 100")
+    _finish(fig, ax, png, "return", reference)
+
+
+def _finish(fig, ax, png: Path, ylabel: str, reference: tuple[str, float] | None, legend_size=None) -> None:
+    """The common tail of the per-episode plots: reference line, labels, grid, legend, PNG."""
+    import matplotlib.pyplot as plt
+
     if reference is not None:
         ax.axhline(reference[1], color="k", ls="--", lw=1, label=reference[0])
     ax.set_xlabel("episode")
-    ax.set_ylabel("return")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize=legend_size)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

@@ -316,10 +316,9 @@ def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
 
 
 def test_results_name_the_overrides_that_reproduce_a_run():
-    from experiments.humanoid_results import preset_overrides
-
-    run = config_lib.apply_overrides(get_preset("dqn_seed"), ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])
-    overrides = preset_overrides("dqn_seed", config_lib.to_dict(run))
+    preset = get_preset("dqn_seed")
+    run = config_lib.apply_overrides(preset, ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])
+    overrides = config_lib.overrides_between(preset, run)
     assert sorted(overrides) == ["dqn.hidden_sizes=64,64", "dqn.td_loss=branch", "seed=3"]
-    assert config_lib.apply_overrides(get_preset("dqn_seed"), overrides) == run
-    assert preset_overrides("dqn_seed", config_lib.to_dict(get_preset("dqn_seed"))) == []
+    assert config_lib.apply_overrides(preset, overrides) == run
+    assert config_lib.overrides_between(preset, get_preset("dqn_seed")) == []

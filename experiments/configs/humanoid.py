@@ -9,6 +9,9 @@ from orient_jax.envs.humanoid import HumanoidConfig
 from orient_jax.humanoid_config import HumanoidExperiment
 
 FAST = HumanoidConfig(physics="fast")
+# What dqn_seed adds to the published recipe (see there); dqn_test uses it too, so the
+# tiny test run and its ONNX export exercise every one of them.
+DQN_CHOICES = {"layer_norm": True, "td_loss": "mean", "n_step": 3, "dueling": True}
 
 PRESETS = {
     # The published DQN: 2x512 ReLU, Adam 3e-4, MSE, clip 1.0, tau 0.005, replay 100k,
@@ -21,7 +24,7 @@ PRESETS = {
         algo="dqn",
         env=FAST,
         episode_steps=200,
-        dqn=DQNConfig(layer_norm=True, td_loss="mean", n_step=3, dueling=True),
+        dqn=DQNConfig(**DQN_CHOICES),
         checkpoint_every=50,
     ),
     # The same recipe with none of the four: the plain branching DQN we started from.
@@ -100,10 +103,7 @@ PRESETS = {
             episodes=6,
             num_envs=2,
             steps_per_call=8,
-            layer_norm=True,  # dqn_seed's choices, so the tiny run exercises them
-            td_loss="mean",
-            n_step=3,
-            dueling=True,
+            **DQN_CHOICES,
         ),  # fmt: skip
         checkpoint_every=1,
         eval_episodes=4,
