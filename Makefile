@@ -2,27 +2,32 @@
 #   make demo   set everything up, run the quick pipeline end to end (render, CNN, noise model,
 #               policy, ONNX export, web app), print the figures and serve the page
 #               (DEMO_SERVE=0: stop after the figures; stages already done are skipped)
-#   make test   set everything up, lint, run the test suite
+#   make test   set everything up, lint, run the test suite (every tier, npm and Chromium)
+# And:
+#   make setup      just the main venv (.venv: the pinned requirements, then this package, editable)
+#   make test-fast  the unit tier only (pytest -m unit, and the web unit tests): under a minute
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 export PYTHONUNBUFFERED := 1
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
-.PHONY: setup demo test lint spec train-cpu eval clean export
+.PHONY: setup demo test test-fast lint spec clean export
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# web/public/models/task.json from the `cube` task profile (orient_jax/profiles/cube.py).
 spec: setup
-	$(PYTHON) -m orient_jax.spec
+	$(PYTHON) -m orient_jax.profiles cube --out web/public/models/task.json
 
 lint: setup
 	$(PYTHON) -m ruff check .
@@ -31,6 +36,10 @@ lint: setup
 test: setup render-setup web-setup lint
 	$(PYTHON) -m pytest
 	$(MAKE) web-test
+
+test-fast: setup web-deps
+	$(PYTHON) -m pytest -m unit -q -n auto
+	$(MAKE) web-unit
 
 # experiments/demo.py: each stage is content-hashed into runs/demo (data/quick, data/test
 # for the renders); a re-run skips valid stages and resumes an interrupted one.

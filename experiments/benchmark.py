@@ -4,6 +4,7 @@ re-orientation success.
 
     python -m experiments.benchmark --suite cpu --out runs/benchmark/cpu
     python -m experiments.benchmark --suite gpu --out runs/benchmark/gpu
+    python -m experiments.benchmark --suite cpu --task test_box     # another task profile
 
 Writes DIR/benchmark.json, DIR/benchmark.md (tables) and DIR/env_steps.png (log-log).
 """
@@ -19,8 +20,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from orient_jax import benchmark as bench
+from orient_jax import profiles
 from orient_jax.agents.ppo.config import PPOConfig
+from orient_jax.tasks.rotation import benchmark as bench
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,24 +162,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", choices=sorted(SUITES), default="cpu")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--skip-ttt", action="store_true", help="skip the time-to-threshold runs")
+    parser.add_argument("--task", default="cube", help=f"task profile: {', '.join(profiles.names())}")
     args = parser.parse_args(argv)
     suite = SUITES[args.suite]
+    try:
+        spec = profiles.get(args.task)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     out = args.out or Path("runs/benchmark") / args.suite
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    results = {"suite": args.suite, "host": bench.host_description(), "env": [], "ppo": [], "time_to_threshold": []}
+    results = {"suite": args.suite, "task": spec.name, "host": bench.host_description(), "env": [], "ppo": [],
+               "time_to_threshold": []}  # fmt: skip
 
     jobs = []
     for name in bench.ENVS:
         for batch in suite.env_batches:
-            jobs.append(("env", lambda n=name, b=batch: bench.env_steps(n, b, suite.env_steps)))
+            jobs.append(("env", lambda n=name, b=batch: bench.env_steps(spec, n, b, suite.env_steps)))
     for batch in suite.env_batches:
-        jobs.append(("env", lambda b=batch: bench.mjx_physics(b, suite.env_steps * 4)))
-        jobs.append(("env", lambda b=batch: bench.native_physics(b, suite.env_steps * 4)))
-    jobs.append(("ppo", lambda: bench.ppo_ours(suite.ppo, suite.ppo_updates)))
-    jobs.append(("ppo", lambda: bench.ppo_brax(suite.ppo, suite.ppo_updates)))
+        jobs.append(("env", lambda b=batch: bench.mjx_physics(spec, b, suite.env_steps * 4)))
+        jobs.append(("env", lambda b=batch: bench.native_physics(spec, b, suite.env_steps * 4)))
+    jobs.append(("ppo", lambda: bench.ppo_ours(spec, suite.ppo, suite.ppo_updates)))
+    jobs.append(("ppo", lambda: bench.ppo_brax(spec, suite.ppo, suite.ppo_updates)))
     if not args.skip_ttt:
-        ttt = (suite.ttt, 0.95, suite.ttt_eval_every, suite.ttt_eval_episodes)
+        ttt = (spec, suite.ttt, 0.95, suite.ttt_eval_every, suite.ttt_eval_episodes)
         jobs.append(("time_to_threshold", lambda: bench.time_to_threshold_ours(*ttt, suite.ttt_max_seconds)))
 
         def brax_ttt():

@@ -1,20 +1,25 @@
-"""Check shipped ONNX files against the browser contract (orient_jax/export/contract.py).
+"""Check exported ONNX files against their contracts (orient_jax/export/contract.py).
 
-    python -m experiments.check_onnx                          # web/public/models
+    python -m experiments.check_onnx                          # web/public/models, profile cube
     python -m experiments.check_onnx web/public/models --json
     python -m experiments.check_onnx --only policy            # before a pose model exists
     python -m experiments.check_onnx --latency 1000           # also: ORT CPU batch-1 latency
+    python -m experiments.check_onnx models/humanoid          # the Humanoid policies
+    python -m experiments.check_onnx DIR --task test_box      # another profile's files
     node web/bench/ort-latency.mjs | tail -1 > /tmp/web.json  # onnxruntime-web (WASM) latency, then:
     python -m experiments.check_onnx --web-results /tmp/web.json  # web runtime == ORT CPU on its input?
 
-Loads pose.onnx and policy.onnx with onnx and onnxruntime and fails (exit 1) with a
-message naming the file and tensor on: wrong input/output names, shapes or dtypes; an IR
-version or opset newer than onnxruntime-web 1.30 runs; a random-sampling op; onnxruntime
-warnings while loading; outputs that are non-finite, non-deterministic or (policy) out of
-[-1, 1]. Also checks task.json against the spec and the files against manifest.json's
-hashes. With --json the last line is one JSON object with an "ok" field. --web-results
-compares the outputs that web/bench/ort-latency.mjs got from onnxruntime-web with
-onnxruntime's on the same input (fails above 1e-4).
+Loads the task profile's pose model and policy (--task, default cube; default folder: the
+profile's export folder), and any Humanoid policies in the folder, with onnx and
+onnxruntime, and fails (exit 1) with a message naming the file and tensor on: wrong
+input/output names, shapes or dtypes; an IR version or opset newer than onnxruntime-web
+1.30 runs; a random-sampling op; onnxruntime warnings while loading; outputs that are
+non-finite, non-deterministic or (policy) out of [-1, 1]. Also checks task.json against
+the profile and the files against manifest.json's hashes. A folder that holds only
+Humanoid policies is checked for those alone. With --json the last line is one JSON
+object with an "ok" field. --web-results compares the outputs that
+web/bench/ort-latency.mjs got from onnxruntime-web with onnxruntime's on the same input
+(fails above 1e-4).
 """
 
 from __future__ import annotations
@@ -24,38 +29,47 @@ import json
 import sys
 from pathlib import Path
 
+from orient_jax import profiles
 from orient_jax.export import contract, latency, parity, pipeline
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dir", nargs="?", type=Path, default=pipeline.DEFAULT_OUT, help="default web/public/models")
-    parser.add_argument("--only", choices=sorted(contract.CONTRACTS), action="append", help="check only this model")
+    parser.add_argument("dir", nargs="?", type=Path, help="default: the profile's export folder (web/public/models)")
+    parser.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    parser.add_argument("--only", choices=contract.MODELS, action="append", help="check only this model")
     parser.add_argument("--latency", type=int, metavar="RUNS", help="also time RUNS batch-1 runs per model (ORT CPU)")
     parser.add_argument("--threads", type=int, default=0, help="ORT intra-op threads for --latency (0: default)")
     parser.add_argument("--web-results", type=Path, help="JSON line from web/bench/ort-latency.mjs to compare with")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    try:
+        spec = profiles.get(args.task)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args.dir = args.dir or pipeline.default_out(spec)
     if not args.dir.is_dir():
         message = f"{args.dir} is not a directory; export with `python -m experiments.export --out {args.dir}`"
         print(f"error: {message}", file=sys.stderr)
         if args.json:
             print(json.dumps({"ok": False, "directory": str(args.dir), "problems": [message]}))
         return 2
-    # The browser's two models always; the Humanoid policies when they have been exported here.
-    present = [
-        m
-        for m in sorted(contract.CONTRACTS)
-        if m.startswith("humanoid") and (args.dir / contract.CONTRACTS[m].file).exists()
-    ]
-    models = tuple(args.only or ["pose", "policy", *present])
-    report = contract.check_dir(args.dir, models=models)
+    # The profile's two models (unless the folder holds only Humanoid policies), and the
+    # Humanoid policies that have been exported here.
+    known = contract.contracts(spec)
+    humanoid = [m for m in contract.HUMANOID if (args.dir / known[m].file).exists()]
+    a = spec.artifacts
+    profile_files = any((args.dir / f).exists() for f in (a.pose_file, a.policy_file, a.task_file))
+    own = contract.PROFILE_MODELS if profile_files or not humanoid else ()
+    models = tuple(args.only or [*own, *humanoid])
+    report = contract.check_dir(args.dir, spec, models=models)
     result = report.to_dict()
     print(report.format())
     if args.latency and report.ok:
         timings = {}
         for name in models:
-            c = contract.CONTRACTS[name]
+            c = known[name]
             t = latency.ort_cpu_latency(args.dir / c.file, c, runs=args.latency, threads=args.threads)
             timings[c.file] = t.to_dict()
             print(
@@ -67,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = report.ok
     if args.web_results and report.ok:
         try:
-            diffs = parity.web_runtime_parity(args.dir, json.loads(args.web_results.read_text().splitlines()[-1]))
+            bench = json.loads(args.web_results.read_text().splitlines()[-1])
+            diffs = parity.web_runtime_parity(args.dir, spec, bench)
         except (OSError, ValueError, IndexError, StopIteration) as e:
             print(f"error: cannot read {args.web_results} as web/bench/ort-latency.mjs output: {e}", file=sys.stderr)
             return 2

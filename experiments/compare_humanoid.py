@@ -13,7 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from orient_jax import episode_plots, humanoid_run, runs
+from orient_jax.core import runs
+from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+from orient_jax.tasks.humanoid import plots as episode_plots
+from orient_jax.tasks.humanoid import run as humanoid_run
 
 PUBLISHED_PEAK = ("published DQN peak (454.41)", 454.41)
 
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"{item!r}: expected LABEL=RUN_DIR")
             run_dir = Path(directory)
             exp = humanoid_run.load_run_config(run_dir)
-            s = humanoid_run.training_summary(run_dir, exp)
+            s = humanoid_eval.training_summary(run_dir, exp)
             done = (run_dir / "summary.json").exists()
             lines.append(
                 f"| {label} | {s['episodes']:,}{'' if done else ' (unfinished)'} | {s['env_steps']:,} "

@@ -34,12 +34,17 @@ from pathlib import Path
 
 from experiments.configs import rotation as rotation_presets
 from experiments.configs import vision as vision_presets
-from orient_jax import dataclass_config, dataset, stages
+from orient_jax import profiles
+from orient_jax.core import dataclass_config, stages
+from orient_jax.export import contract
+from orient_jax.vision import dataset
 from render import config as render_config
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT = Path("runs/demo")
-MODEL_FILES = ("pose.onnx", "policy.onnx", "task.json", "manifest.json")
+TASK = "cube"  # the task profile the demo's web app serves
+_FILES = profiles.get(TASK).artifacts
+MODEL_FILES = (_FILES.pose_file, _FILES.policy_file, _FILES.task_file, contract.MANIFEST_FILE)
 WEB_SOURCES = ("web/src", "web/index.html", "web/public", "web/vite.config.js", "web/package-lock.json")
 PARITY_IMAGES = 512  # renders of data/test for the pose model's ONNX-vs-JAX check
 LATENCY_RUNS = 200  # batch-1 ORT CPU runs per model
@@ -65,8 +70,21 @@ def render_stage(name: str, preset: str, render_python: Path, workers: int) -> s
         name=name,
         out=out,
         outputs=(dataset.MANIFEST_FILE, *shards),
-        run=command(render_python, "-m", "render", "render", "--preset", preset, "--out", out, "--workers", workers),
-        config={"render": dataclass_config.to_dict(config)},
+        run=command(
+            render_python,
+            "-m",
+            "render",
+            "render",
+            "--preset",
+            preset,
+            "--task",
+            TASK,
+            "--out",
+            out,
+            "--workers",
+            workers,
+        ),
+        config={"render": dataclass_config.to_dict(config), "task": TASK},
         # The renderer resumes, re-checks every shard and refuses another config itself:
         # a data/<preset> rendered by `make data` is verified and kept, not thrown away.
         clean_on_stale=False,
@@ -82,10 +100,20 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
     vision_exp = vision_presets.get_preset("demo")
 
     def export_and_check() -> None:
-        sources = ["--vision-run", vision, "--policy-run", rotation, "--out", models]
+        sources = ["--task", TASK, "--vision-run", vision, "--policy-run", rotation, "--out", models]
         parity = ["--parity-data", vision_exp.test_data, "--parity-images", PARITY_IMAGES]
         command(py, "-m", "experiments.export", *sources, *parity)()
-        argv = [py, "-m", "experiments.check_onnx", str(models), "--latency", str(LATENCY_RUNS), "--json"]
+        argv = [
+            py,
+            "-m",
+            "experiments.check_onnx",
+            str(models),
+            "--task",
+            TASK,
+            "--latency",
+            str(LATENCY_RUNS),
+            "--json",
+        ]
         print(f"    $ {' '.join(argv)}", flush=True)
         proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
         print(proc.stdout.rsplit("\n", 2)[0] if proc.stdout else proc.stderr)

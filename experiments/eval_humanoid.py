@@ -16,7 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from orient_jax import humanoid_run
+from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+from orient_jax.tasks.humanoid import run as humanoid_run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.episode_steps:
         exp = dataclasses.replace(exp, episode_steps=args.episode_steps)
     if args.gymnasium:
-        result = humanoid_run.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
+        result = humanoid_eval.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
     else:
-        result = humanoid_run.evaluate_mjx(policy, exp, args.episodes, args.seed)
+        result = humanoid_eval.evaluate_mjx(policy, exp, args.episodes, args.seed)
     result.update(
         run=str(args.run), algo=info["algo"], where="gymnasium" if args.gymnasium else f"mjx/{exp.env.physics}"
     )

@@ -3,8 +3,9 @@
     python -m experiments.eval_rotation                      # the shipped policy
     python -m experiments.eval_rotation --run runs/rotation/cpu-... --episodes 1024 --noise-deg 5 --json
 
-Starts are uniformly random; noise, disturbances and domain randomization are on
-unless switched off. With --json the last line is one JSON object.
+The task profile is the one the policy was trained for (its policy.json says). Starts
+are uniformly random; noise, disturbances and domain randomization are on unless
+switched off. With --json the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-from orient_jax import rotation_run
-from orient_jax.agents.ppo.policy_io import SHIPPED_ROTATION_POLICY
-from orient_jax.envs.rotation import RotationEnvConfig
+from orient_jax import profiles
+from orient_jax.agents.ppo.policy_io import load_policy
+from orient_jax.tasks.rotation import run as rotation_run
+from orient_jax.tasks.rotation.env import RotationEnvConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
 
-    path = args.run or SHIPPED_ROTATION_POLICY
+    path = args.run or rotation_run.SHIPPED_POLICY
     try:
+        spec = profiles.get(load_policy(path)[3].get("task", "(none recorded)"))
         env_config = RotationEnvConfig()
         if args.run is not None and (args.run / "config.json").exists():
             env_config = rotation_run.load_run_config(args.run).env
@@ -45,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.noise_model:
             changes["noise_model"] = args.noise_model
         env_config = dataclasses.replace(env_config, **changes)
-        result = rotation_run.evaluate_policy_dir(path, env_config, args.episodes, args.seed)
+        result = rotation_run.evaluate_policy_dir(path, spec, env_config, args.episodes, args.seed)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     t = result["median_time_to_upright_s"]
-    print(f"policy: {result['policy']}")
+    print(f"policy: {result['policy']} (task profile {result['task']})")
     print(
         f"episodes: {result['episodes']}  noise: {result['noise_model'] or str(result['noise_deg']) + ' deg'}  "
         f"disturbances: {result['disturbances']}  randomization: {result['domain_randomization']}"

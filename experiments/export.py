@@ -1,13 +1,16 @@
-"""Export the pose CNN and the policy to the browser's ONNX files (jax2onnx).
+"""Export the pose CNN and the policy to a task profile's browser ONNX files (jax2onnx).
 
-    python -m experiments.export                                   # the shipped models
+    python -m experiments.export                                   # the shipped models, profile cube
     python -m experiments.export --vision-run runs/vision/cpu --policy-run runs/rotation/cpu-timing
     python -m experiments.export --out /tmp/models --parity-data none
+    python -m experiments.export --task test_box --policy-run RUN --vision-run RUN
 
-Writes pose.onnx (input [N,3,224,224] -> output [N,4]), policy.onnx (input [N,23] ->
-actions [N,3], the deterministic mean action with observation normalization folded in),
-task.json (from orient_jax/spec.py) and manifest.json (hashes, sources, versions, parity)
-into --out (default web/public/models). With no pose model (no --vision-run, no
+For the profile (--task, default cube) it writes the pose model (cube: pose.onnx, input
+[N,3,224,224] -> output [N,4]), the policy (cube: policy.onnx, input [N,23] -> actions
+[N,3], the deterministic mean action with observation normalization folded in), task.json
+(the profile, orient_jax/profiles) and manifest.json (hashes, sources, versions, parity)
+into --out (default: the profile's export folder; cube: web/public/models). Models
+trained for another profile are refused. With no pose model (no --vision-run, no
 models/pose) the policy is exported alone. The files are checked against the browser
 contract and compared with JAX (max |onnx - jax| <= 1e-4 on random inputs and on the
 renders in --parity-data) before they replace anything; on any failure nothing is shipped
@@ -21,6 +24,7 @@ import json
 import sys
 from pathlib import Path
 
+from orient_jax import profiles
 from orient_jax.export import pipeline
 
 
@@ -28,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vision-run", type=Path, help="vision run directory or model folder (default: models/pose)")
     parser.add_argument("--policy-run", type=Path, help="rotation run or policy folder (default: shipped)")
-    parser.add_argument("--out", type=Path, default=pipeline.DEFAULT_OUT, help="output directory (web/public/models)")
+    parser.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    parser.add_argument("--out", type=Path, help="output directory (default: the profile's; cube: web/public/models)")
     parser.add_argument("--parity-inputs", type=int, default=1000, help="random inputs per model for parity")
     parser.add_argument(
         "--parity-data", default=str(pipeline.ExportOptions.parity_data), help="renders for pose parity, or 'none'"
@@ -38,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         options = pipeline.ExportOptions(
+            task=args.task,
             out=args.out,
             vision_run=args.vision_run,
             policy_run=args.policy_run,
@@ -53,15 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     except pipeline.ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1 if isinstance(e, pipeline.RefusedError) else 2
+    out = options.out or pipeline.default_out(profiles.get(options.task))
     for name, entry in manifest["files"].items():
-        print(f"wrote {options.out / name} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]})")
+        print(f"wrote {out / name} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]})")
         for p in entry.get("parity", []):
             print(
                 f"  parity on {p['inputs']}: max |onnx - jax| {p['max_abs']:.3g} (mean {p['mean_abs']:.3g}, "
                 f"batch {p['batch']}); at batch 1 on {p['single']}: {p['single_max_abs']:.3g}"
             )
     if not manifest["pose_exported"]:
-        print("pose.onnx was not exported (no pose model): the browser demo needs it")
+        print("the pose model was not exported (no pose model): the browser demo needs it")
     if args.json:
         print(json.dumps(manifest))
     return 0

@@ -3,7 +3,7 @@
     python -m experiments.export_humanoid --dqn runs/humanoid/dqn_seed-... --ppo runs/humanoid/ppo200-...
 
 Writes ``humanoid_dqn.onnx`` / ``humanoid_ppo.onnx`` into ``--out`` (default
-web/public/models), checks each against its contract (experiments.check_onnx rules),
+models/humanoid, beside the shipped policies), checks each against its contract (experiments.check_onnx rules),
 compares onnxruntime with JAX on observations from real MJX rollouts, and times 1,000
 batch-1 runs on onnxruntime's CPU provider against the published DQN's CUDA figure
 (0.1224 s per 1,000 runs). ``--json`` prints the results as one JSON line.
@@ -19,12 +19,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from orient_jax import humanoid_run
-from orient_jax.envs.humanoid import HumanoidConfig, HumanoidEnv
 from orient_jax.export import contract, latency
 from orient_jax.export.humanoid import export_humanoid_policy, parity
 from orient_jax.export.onnx_export import save_atomic
-from orient_jax.export.pipeline import DEFAULT_OUT
+from orient_jax.tasks.humanoid import run as humanoid_run
+from orient_jax.tasks.humanoid.env import HumanoidConfig, HumanoidEnv
 
 
 def rollout_observations(policy, n: int = 256, steps: int = 20, seed: int = 0) -> np.ndarray:
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dqn", type=Path, help="DQN run directory (or policy folder)")
     parser.add_argument("--ppo", type=Path, help="PPO run directory (or policy folder)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=humanoid_run.SHIPPED_DIR, help="default models/humanoid")
     parser.add_argument("--latency", type=int, default=1000, metavar="RUNS", help="batch-1 runs to time (0: skip)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         if info["algo"] != algo:
             print(f"error: {source} holds a {info['algo']} policy, not {algo}", file=sys.stderr)
             return 2
-        c = contract.CONTRACTS[f"humanoid_{algo}"]
+        c = contract.HUMANOID[f"humanoid_{algo}"]
         path = save_atomic(export_humanoid_policy(policy, algo), args.out / c.file)
         report = contract.check_file(path, c)
         if not report.ok:

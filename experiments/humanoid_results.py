@@ -4,7 +4,7 @@
 
 Reads each run's config and logs (a run still in progress is reported as such, with its
 figures so far), scores each policy in Gymnasium's native Humanoid-v4 (20 episodes by
-default), and takes the ONNX latency figures from web/public/models/humanoid.json.
+default), and takes the ONNX latency figures from models/humanoid/humanoid.json.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 
 from experiments.configs.humanoid import get_preset
-from orient_jax import config as config_lib
-from orient_jax import humanoid_run, runs
-from orient_jax.humanoid_config import HumanoidExperiment
+from orient_jax.core import dataclass_config as config_lib
+from orient_jax.core import runs
+from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+from orient_jax.tasks.humanoid import run as humanoid_run
+from orient_jax.tasks.humanoid.config import HumanoidExperiment
 
 PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224}
 
@@ -25,7 +27,7 @@ PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224
 def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
     exp, preset = runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")
     entry = {"run": str(run_dir), "preset": preset, "episode_steps": exp.episode_steps}
-    entry.update(humanoid_run.training_summary(run_dir, exp))
+    entry.update(humanoid_eval.training_summary(run_dir, exp))
     summary = run_dir / "summary.json"
     entry["finished"] = summary.exists()
     if summary.exists():
@@ -36,7 +38,7 @@ def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
     )
     if gymnasium_episodes:  # the same policy in Gymnasium's native Humanoid-v4, same cap
         policy, _ = humanoid_run.load_policy(run_dir)
-        entry["eval_gymnasium"] = humanoid_run.evaluate_gymnasium(policy, gymnasium_episodes, exp.episode_steps, 2024)
+        entry["eval_gymnasium"] = humanoid_eval.evaluate_gymnasium(policy, gymnasium_episodes, exp.episode_steps, 2024)
     return entry
 
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dqn", type=Path, required=True)
     parser.add_argument("--ppo", type=Path)
-    parser.add_argument("--latency", type=Path, default=Path("web/public/models/humanoid.json"))
+    parser.add_argument("--latency", type=Path, default=humanoid_run.SHIPPED_DIR / "humanoid.json")
     parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
     parser.add_argument("--gymnasium-episodes", type=int, default=20, help="also score in Gymnasium (0: skip)")
     args = parser.parse_args(argv)

@@ -23,7 +23,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from orient_jax import reproduce
+from orient_jax.core import reproduce
+from orient_jax.tasks.rotation import run as rotation_run
+from orient_jax.vision import run as vision_run
+
+KINDS = [rotation_run.REPRODUCE, vision_run.REPRODUCE]  # the experiments a run directory can hold
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or args.run.with_name(args.run.name + "-repro")
     try:
-        kind = reproduce.run_kind(args.run)
+        kind = reproduce.run_kind(args.run, KINDS)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

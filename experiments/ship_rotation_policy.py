@@ -2,8 +2,9 @@
 
     python -m experiments.ship_rotation_policy --run runs/rotation/cpu-...
 
-It evaluates the policy first (1024 episodes, 5 degree noise, disturbances and
-randomization on) and refuses to ship below --min-success (default 0.99).
+It evaluates the policy first on the task profile it was trained for (1024 episodes, 5
+degree noise, disturbances and randomization on) and refuses to ship below
+--min-success (default 0.99).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from orient_jax import rotation_run
-from orient_jax.agents.ppo.policy_io import SHIPPED_ROTATION_POLICY
-from orient_jax.envs.rotation import RotationEnvConfig
+from orient_jax import profiles
+from orient_jax.agents.ppo.policy_io import load_policy
+from orient_jax.tasks.rotation import run as rotation_run
+from orient_jax.tasks.rotation.env import RotationEnvConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
     try:
-        result = rotation_run.evaluate_policy_dir(args.run, RotationEnvConfig(noise_deg=5.0), args.episodes, args.seed)
+        spec = profiles.get(load_policy(args.run)[3].get("task", "(none recorded)"))
+        env_config = RotationEnvConfig(noise_deg=5.0)
+        result = rotation_run.evaluate_policy_dir(args.run, spec, env_config, args.episodes, args.seed)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -36,15 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: success {result['success_rate']:.4f} < {args.min_success}; not shipped", file=sys.stderr)
         return 1
     source = args.run / "policy" if (args.run / "policy").is_dir() else args.run
-    SHIPPED_ROTATION_POLICY.mkdir(parents=True, exist_ok=True)
+    rotation_run.SHIPPED_POLICY.mkdir(parents=True, exist_ok=True)
     for name in ("policy.json", "policy.msgpack"):
-        shutil.copy2(source / name, SHIPPED_ROTATION_POLICY / name)
-    info = json.loads((SHIPPED_ROTATION_POLICY / "policy.json").read_text())
+        shutil.copy2(source / name, rotation_run.SHIPPED_POLICY / name)
+    info = json.loads((rotation_run.SHIPPED_POLICY / "policy.json").read_text())
     info["shipped_eval"] = result
     if (args.run / "config.json").exists():
         info["training_config"] = json.loads((args.run / "config.json").read_text())
-    (SHIPPED_ROTATION_POLICY / "policy.json").write_text(json.dumps(info, indent=2) + "\n")
-    print(f"shipped {source} -> {SHIPPED_ROTATION_POLICY}")
+    (rotation_run.SHIPPED_POLICY / "policy.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"shipped {source} -> {rotation_run.SHIPPED_POLICY}")
     return 0
 
 

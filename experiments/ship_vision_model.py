@@ -16,8 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from orient_jax import dataset
-from orient_jax.vision import model_io
+from orient_jax.vision import dataset, model_io
 from orient_jax.vision import run as vision_run
 
 

@@ -17,26 +17,28 @@ import sys
 from pathlib import Path
 
 from experiments.configs.humanoid import PRESETS, get_preset
-from orient_jax import humanoid_run, runs
-from orient_jax.humanoid_config import HumanoidExperiment
+from orient_jax.core import runs
+from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+from orient_jax.tasks.humanoid import run as humanoid_run
+from orient_jax.tasks.humanoid.config import HumanoidExperiment
 
 PUBLISHED_PEAK = 454.41  # the earlier project's DQN, episode 348 (../shared/DESIGN.md)
 
 
 def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
     """Write summary.json and the plots of a finished run; returns the summary."""
-    from orient_jax import episode_plots
+    from orient_jax.tasks.humanoid import plots
 
-    summary = {"algo": exp.algo, "episode_steps": exp.episode_steps, **humanoid_run.training_summary(run_dir, exp)}
+    summary = {"algo": exp.algo, "episode_steps": exp.episode_steps, **humanoid_eval.training_summary(run_dir, exp)}
     if exp.eval_episodes:
         policy, _ = humanoid_run.load_policy(run_dir)
-        summary["eval_mjx"] = humanoid_run.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
+        summary["eval_mjx"] = humanoid_eval.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
     if exp.algo == "dqn":
         rows = runs.MetricsLog(run_dir / "episodes.jsonl").read()
-        episode_plots.plot_episode_rewards(
+        plots.plot_episode_rewards(
             rows, run_dir / "episode_rewards.png", (f"published DQN peak {PUBLISHED_PEAK}", PUBLISHED_PEAK)
         )
-        episode_plots.write_3d_views(rows, run_dir, f"Humanoid branching DQN ({run_dir.name})")
+        plots.write_3d_views(rows, run_dir, f"Humanoid branching DQN ({run_dir.name})")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 

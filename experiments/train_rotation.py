@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from experiments.configs.rotation import get_preset
-from orient_jax import rotation_run, runs
-from orient_jax.config import RotationExperiment
+from orient_jax.core import runs
+from orient_jax.tasks.rotation import run as rotation_run
+from orient_jax.tasks.rotation.config import RotationExperiment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped at update {int(state.update_step)} of {exp.ppo.num_updates}; resume with --run {run_dir}")
         return 0
     if not args.no_eval and exp.eval_episodes:
-        result = rotation_run.evaluate_policy_dir(run_dir, exp.env, exp.eval_episodes, seed=exp.seed + 1_000_003)
+        result = rotation_run.evaluate_policy_dir(
+            run_dir, exp.spec, exp.env, exp.eval_episodes, seed=exp.seed + 1_000_003
+        )
         (run_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result))
     return 0

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from experiments.configs.vision import get_preset
-from orient_jax import dataset, runs
+from orient_jax.core import runs
+from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
 from orient_jax.vision.config import VisionExperiment
 

@@ -1,9 +1,9 @@
 """Command line of the renderer (run it with the render venv's Python).
 
-    python -m render render --preset quick [--out DIR] [--start N --stop M] [--workers W] [key=value ...]
+    python -m render render --preset quick [--task cube] [--out DIR] [--start N --stop M] [--workers W] [key=value ...]
     python -m render merge --out DIR PART_DIR [PART_DIR ...]
     python -m render verify DIR [--no-checksums]
-    python -m render export-glb [--out web/public/models/object.glb]
+    python -m render export-glb [--task cube] [--out web/public/models/object.glb]
 
 ``render`` resumes: re-running the same command renders only what is missing, then
 checks everything and writes the manifest. Overrides change the config, e.g.
@@ -16,11 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-# The repo root, so that ``orient_jax.spec`` (standard library only) and
-# ``orient_jax.dataset`` (numpy only) import inside the render venv.
+# The repo root, so that ``orient_jax.profiles`` (standard library only) and
+# ``orient_jax.vision.dataset`` (numpy only) import inside the render venv.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orient_jax import dataset  # noqa: E402
+from orient_jax import profiles  # noqa: E402
+from orient_jax.vision import dataset  # noqa: E402
 from render import config as config_lib  # noqa: E402
 from render import label_check, pipeline  # noqa: E402
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("render", help="render or resume a dataset (or a range of it)")
     r.add_argument("--preset", default="quick", help=f"one of {sorted(config_lib.PRESETS)}")
+    r.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
     r.add_argument("--out", type=Path, help="dataset directory (default data/<preset>)")
     r.add_argument("--start", type=int, help="first image index (a shard boundary; default 0)")
     r.add_argument("--stop", type=int, help="end image index, exclusive (a shard boundary or count; default count)")
@@ -66,15 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("root", type=Path)
     v.add_argument("--no-checksums", action="store_true")
     g = sub.add_parser("export-glb", help="write the object as glTF binary for the browser")
-    g.add_argument("--out", type=Path, default=None)
+    g.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    g.add_argument("--out", type=Path, default=None, help="default: the profile's export folder")
     args = parser.parse_args(argv)
 
     try:
         if args.command == "render":
             config = config_lib.apply_overrides(config_lib.get_preset(args.preset), args.overrides)
+            spec = profiles.get(args.task)
             out = args.out or Path("data") / args.preset
             pipeline.render(
-                config, out, args.start, args.stop, args.workers, args.threads, progress=not args.no_progress
+                config, spec, out, args.start, args.stop, args.workers, args.threads, progress=not args.no_progress
             )
         elif args.command == "merge":
             pipeline.merge(args.out, args.parts)
@@ -83,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export-glb":
             from render import asset
 
-            path = asset.export_glb(args.out or asset.GLB_PATH)
+            spec = profiles.get(args.task)
+            path = asset.export_glb(spec, args.out or asset.glb_path(spec))
             print(f"wrote {path} ({path.stat().st_size} bytes)")
     except (pipeline.RenderError, dataset.DatasetError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""The procedural object: the spec's cube, one colour per face, an off-centre disc on each.
+"""The procedural object (``marked_cube``): a task profile's cube, one colour per face, an
+off-centre disc on each; every function takes the profile's box size.
 
 No two orientations look alike. The six face colours tell every rotation of the cube
 apart whenever two or more faces are in view; an off-centre disc on every face breaks
@@ -9,8 +10,9 @@ top, so a side view alone shows where up is.
 
 The geometry is built here in the **body frame** (pure numpy, importable without
 ``bpy``); :func:`build_object` maps it into Blender through ``render.frames``, and
-:func:`export_glb` writes ``web/public/models/object.glb`` whose vertices are again in
-the body frame (glTF is Y up), so the browser shows the very same object. The marking
+:func:`export_glb` writes the profile's ``object.glb`` (``cube``: ``web/public/models``)
+whose vertices are again in the body frame (glTF is Y up), so the browser shows the very
+same object. The marking
 discs are part of the faces (each face is cut around its disc), not decals above them:
 the object's extent is exactly the physics box's, and nothing z-fights in the browser.
 """
@@ -21,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
 from render import frames
 
-GLB_PATH = Path(__file__).resolve().parent.parent / "web" / "public" / "models" / "object.glb"
+REPO = Path(__file__).resolve().parent.parent
 
 # Faces in material-index order, with their outward normals (body frame).
 FACE_NAMES = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
@@ -57,12 +59,12 @@ SPECULAR = 0.5  # nominal Principled "Specular IOR Level": F0 = 0.04, Three.js's
 DISC_SEGMENTS = 32
 
 
-def dot_centres(box_size: float = TASK.physics.box_size) -> np.ndarray:
+def dot_centres(box_size: float) -> np.ndarray:
     """Centre of each face's disc ``[6, 3]``, body frame."""
     return box_size * (0.5 * FACE_NORMALS + DOT_OFFSET * DOT_DIRECTIONS)
 
 
-def dot_radii(box_size: float = TASK.physics.box_size) -> np.ndarray:
+def dot_radii(box_size: float) -> np.ndarray:
     return box_size * np.where(np.arange(6) == TOP, MARKING_RADIUS, SPOT_RADIUS)
 
 
@@ -70,7 +72,7 @@ def dot_rgb() -> np.ndarray:
     return np.stack([MARKING_RGB if i == TOP else SPOT_RGB for i in range(6)])
 
 
-def describe(box_size: float = TASK.physics.box_size) -> dict:
+def describe(box_size: float) -> dict:
     """The asset as data: recorded in every dataset manifest, read by the label check."""
     centres, radii, colours = dot_centres(box_size), dot_radii(box_size), dot_rgb()
     return {
@@ -100,7 +102,7 @@ def _face_basis(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u, v
 
 
-def body_mesh(box_size: float = TASK.physics.box_size) -> tuple[np.ndarray, list[tuple[int, ...]], list[int]]:
+def body_mesh(box_size: float) -> tuple[np.ndarray, list[tuple[int, ...]], list[int]]:
     """Vertices ``[V, 3]`` (body frame, metres), polygons (anticlockwise seen from
     outside) and each polygon's material index: face ``i`` (``FACE_NAMES`` order) is
     material ``i`` and its disc is material ``6 + i``.
@@ -141,15 +143,15 @@ def body_mesh(box_size: float = TASK.physics.box_size) -> tuple[np.ndarray, list
     return np.stack(verts), polys, materials
 
 
-def build_object(name: str = "object"):
+def build_object(box_size: float, name: str = "object"):
     """Create the object in the current Blender scene, with plain glTF-compatible
     materials (Principled BSDF: base colour, roughness, specular). Returns it."""
     import bpy
 
-    verts, polys, mats = body_mesh()
+    verts, polys, mats = body_mesh(box_size)
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(frames.spec_to_blender(verts).tolist(), [], polys)
-    names = describe()["material_order"]
+    names = describe(box_size)["material_order"]
     colours = list(FACE_RGB) + list(dot_rgb())
     for mat_name, rgb in zip(names, colours):
         mat = bpy.data.materials.new(mat_name)
@@ -167,12 +169,17 @@ def build_object(name: str = "object"):
     return obj
 
 
-def export_glb(path: Path = GLB_PATH) -> Path:
-    """Write the object alone as glTF binary (Y up, body frame, no camera or lights)."""
+def glb_path(spec: TaskSpec) -> Path:
+    """Where the profile's object goes by default: its export folder."""
+    return REPO / spec.artifacts.export_dir / spec.artifacts.object_file
+
+
+def export_glb(spec: TaskSpec, path: Path) -> Path:
+    """Write the profile's object alone as glTF binary (Y up, body frame, no camera or lights)."""
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    obj = build_object()
+    obj = build_object(spec.physics.box_size)
     for o in bpy.context.scene.objects:
         o.select_set(o is obj)
     path.parent.mkdir(parents=True, exist_ok=True)

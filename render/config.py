@@ -2,8 +2,8 @@
 
 Only what changes the pixels or labels lives in a config (and so in its hash); how
 the work is spread (workers, threads, index range) is a command-line matter and
-never changes the result. The camera, box size and image size come from
-``orient_jax.spec.TASK`` and are not repeated here.
+never changes the result. The camera, box size and image size come from the task
+profile (``orient_jax.profiles``, chosen with ``--task``) and are not repeated here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 
-from orient_jax.dataclass_config import apply_overrides, from_dict, to_dict  # noqa: F401  (used as render.config.*)
+from orient_jax.core.dataclass_config import apply_overrides, from_dict, to_dict  # noqa: F401  (used as render.config.*)
 
 Range = tuple[float, float]
 

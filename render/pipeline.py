@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from orient_jax import dataset
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.vision import dataset
 from render import asset, grid, label_check, worker
 from render import config as config_lib
 
@@ -41,30 +41,32 @@ class RenderError(RuntimeError):
     """A problem the user can fix; the message says how."""
 
 
-def identity(config: config_lib.RenderConfig) -> dict:
-    """Everything that determines the dataset's bytes."""
+def identity(config: config_lib.RenderConfig, spec: TaskSpec) -> dict:
+    """Everything that determines the dataset's bytes: the config, and what of the task
+    profile shapes the pixels (its camera and box, and the asset built for it)."""
     return {
         "format_version": dataset.FORMAT_VERSION,
         "config": config_lib.to_dict(config),
-        "spec": {"camera": json.loads(json.dumps(dataclasses.asdict(TASK.camera))), "box_size": TASK.physics.box_size},
-        "asset": asset.describe(),
+        "spec": dataset.spec_record(spec),
+        "asset": asset.describe(spec.physics.box_size),
         "params": worker.param_layout(),
         "software": {"bpy": importlib.metadata.version("bpy"), "numpy": np.__version__},
     }
 
 
-def make_plan(config: config_lib.RenderConfig) -> dict:
-    ident = identity(config)
+def make_plan(config: config_lib.RenderConfig, spec: TaskSpec) -> dict:
+    ident = identity(config, spec)
     return {
         "format_version": dataset.FORMAT_VERSION,
         "preset": config.preset,
+        "task": spec.name,  # the profile by name; what of it shapes the bytes is hashed below
         "count": config.count,
         "seed": config.seed,
         "shard_size": config.shard_size,
         "num_shards": config.num_shards,
-        "image_size": TASK.camera.resolution,
+        "image_size": spec.camera.resolution,
         "label": "quat_xyzw: unit quaternion (x, y, z, w), w >= 0, rotating body-frame vectors into the "
-        "world frame of orient_jax.spec (Y up); uniform on SO(3) (Shoemake's subgroup algorithm)",
+        f"world frame of task profile {spec.name!r} (Y up); uniform on SO(3) (Shoemake's subgroup algorithm)",
         "config_hash": config_lib.config_hash(ident),
         **{k: v for k, v in ident.items() if k != "format_version"},
     }
@@ -175,6 +177,7 @@ class RunStats:
 
 def run_workers(
     config: config_lib.RenderConfig,
+    spec: TaskSpec,
     plan: dict,
     out: Path,
     shards: list[int],
@@ -203,6 +206,7 @@ def run_workers(
             target=worker.worker_main,
             args=(
                 config_lib.to_dict(config),
+                spec.name,
                 plan["config_hash"],
                 str(out),
                 threads,
@@ -325,6 +329,7 @@ def _missing(out: Path, plan: dict) -> list[int]:
 
 def render(
     config: config_lib.RenderConfig,
+    spec: TaskSpec,
     out: Path,
     start: int | None = None,
     stop: int | None = None,
@@ -332,11 +337,12 @@ def render(
     threads: int = 1,
     progress: bool = True,
 ) -> dict | None:
-    """Render (or resume) images ``[start, stop)`` of ``config`` into ``out``; finalize
-    when the whole dataset is present. Returns the manifest, or None if parts are missing."""
+    """Render (or resume) images ``[start, stop)`` of ``config`` for the task profile ``spec``
+    into ``out``; finalize when the whole dataset is present. Returns the manifest, or None
+    if parts are missing."""
     t0 = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    plan = make_plan(config)
+    plan = make_plan(config, spec)
     shards = select_shards(config, start, stop)
     prepare(out, plan)
     manifest_path = out / dataset.MANIFEST_FILE
@@ -345,13 +351,14 @@ def render(
     todo = [k for k in shards if not shard_is_complete(out, plan, k, manifest)]
     done = len(shards) - len(todo)
     print(
-        f"{out}: {config.preset} preset, {config.count} images in {config.num_shards} shards, seed {config.seed}; "
+        f"{out}: {config.preset} preset for task {spec.name!r}, {config.count} images in {config.num_shards} shards, "
+        f"seed {config.seed}; "
         f"this command covers shards {shards[0]}..{shards[-1]}: {done} already done, {len(todo)} to render"
         + (f" ({removed} unfinished temporary file(s) removed)" if removed else "")
     )
     stats, checked = RunStats(), {}
     if todo:
-        stats, checked = run_workers(config, plan, out, todo, workers, threads, progress)
+        stats, checked = run_workers(config, spec, plan, out, todo, workers, threads, progress)
         print(
             f"rendered {stats.images} images in {stats.wall_s:.1f} s: {stats.images_per_s:.2f} images/s "
             f"({min(workers, len(todo))} workers x {threads} thread(s))"

@@ -1,14 +1,16 @@
 # The Blender side: its own venv, because bpy 5.0.1 pins numpy<2 while jax needs numpy>=2.
 # Included by the main Makefile; its variables are prefixed RENDER_ to stay out of its way.
 #   make render-setup           create .render-venv from render/requirements.txt (pinned)
-#   make data PRESET=quick      render data/$(PRESET) (tiny, quick or full); re-running resumes,
-#                               and on a finished dataset it re-verifies every checksum
+#   make data PRESET=quick      render data/$(PRESET) (tiny, quick, full or test) for task profile
+#                               $(TASK) (default cube); re-running resumes, and on a finished
+#                               dataset it re-verifies every checksum
 #   make data-verify PRESET=..  check manifest, checksums, shapes and every label
-#   make glb                    re-export web/public/models/object.glb from render/asset.py
+#   make glb                    re-export the profile's object.glb (cube: web/public/models) from render/asset.py
 RENDER_VENV := .render-venv
 RENDER_PYTHON := $(RENDER_VENV)/bin/python
 RENDER_STAMP := $(RENDER_VENV)/.installed-$(shell cat render/requirements.txt | sha1sum | cut -c1-12)
 PRESET ?= quick
+TASK ?= cube
 RENDER_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: render-setup data data-verify glb
@@ -22,10 +24,10 @@ $(RENDER_STAMP): render/requirements.txt
 	touch $@
 
 data: $(RENDER_STAMP)
-	$(RENDER_PYTHON) -m render render --preset $(PRESET) --out data/$(PRESET) --workers $(RENDER_WORKERS)
+	$(RENDER_PYTHON) -m render render --preset $(PRESET) --task $(TASK) --out data/$(PRESET) --workers $(RENDER_WORKERS)
 
 data-verify: $(RENDER_STAMP)
 	$(RENDER_PYTHON) -m render verify data/$(PRESET)
 
 glb: $(RENDER_STAMP)
-	$(RENDER_PYTHON) -m render export-glb
+	$(RENDER_PYTHON) -m render export-glb --task $(TASK)

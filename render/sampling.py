@@ -4,7 +4,7 @@ Image ``i`` of a dataset with seed ``s`` draws everything from its own generator
 ``SeedSequence(s, spawn_key=(i,))``, so an image depends only on (config, i): not on
 the worker that renders it, the order, or how the index range was split.
 
-Everything is in the spec's world frame (Y up, camera on the +Z side at azimuth 0).
+Everything is in the task profile's world frame (Y up, camera on the +Z side at azimuth 0).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import Camera
 from render import asset
 from render.config import RenderConfig
 
@@ -85,8 +85,11 @@ def _jitter_colour(rng: np.random.Generator, rgb: np.ndarray, dr) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(h, s, v))
 
 
-def sample_image(config: RenderConfig, index: int) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
-    """The label, the scene parameters and the noise generator of image ``index``.
+def sample_image(
+    config: RenderConfig, index: int, cam: Camera
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
+    """The label, the scene parameters and the noise generator of image ``index``, seen
+    by a jittered copy of the task profile's camera ``cam``.
 
     Returns ``(quat_xyzw, params, noise_rng)``. The quaternion is rounded to float32
     (what the dataset stores) before anything uses it, so the stored label is exactly
@@ -94,7 +97,7 @@ def sample_image(config: RenderConfig, index: int) -> tuple[np.ndarray, dict[str
     ``bbox``, which the render measures.
     """
     rng, noise_rng = image_generators(config.seed, index)
-    dr, cam = config.dr, TASK.camera
+    dr = config.dr
     quat = uniform_quaternion(rng).astype(np.float32)
 
     el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg

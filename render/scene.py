@@ -1,4 +1,4 @@
-"""The Blender scene: Cycles on the CPU, the spec camera, two sun lamps, the object.
+"""The Blender scene: Cycles on the CPU, the profile's camera, two sun lamps, the object.
 
 One :class:`Scene` per worker process is built once and kept open; each image only
 changes the object's rotation, the lights, the materials and the camera, then
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
 from render import asset, frames, postprocess
 
 
@@ -32,9 +32,9 @@ def _rotate(q_xyzw: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 class Scene:
-    """A Cycles scene holding the object; :meth:`render` makes one RGBA image."""
+    """A Cycles scene holding the task profile's object; :meth:`render` makes one RGBA image."""
 
-    def __init__(self, samples: int, pixel_filter_width: float, threads: int = 1):
+    def __init__(self, spec: TaskSpec, samples: int, pixel_filter_width: float, threads: int = 1):
         import bpy
         import mathutils
 
@@ -56,7 +56,7 @@ class Scene:
         sc.render.threads_mode = "FIXED"
         sc.render.threads = threads
         sc.render.use_persistent_data = True
-        res = TASK.camera.resolution
+        self._res = res = spec.camera.resolution
         sc.render.resolution_x = sc.render.resolution_y = res
         sc.render.resolution_percentage = 100
         sc.render.film_transparent = True  # the background is composited in numpy
@@ -75,7 +75,7 @@ class Scene:
         world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.0
         sc.world = world
 
-        self.obj = asset.build_object()
+        self.obj = asset.build_object(spec.physics.box_size)
         self.materials = list(self.obj.data.materials)
         for mat in self.materials:
             mat.cycles.emission_sampling = "NONE"  # emission here is ambient light, not a lamp
@@ -152,7 +152,7 @@ class Scene:
         self._bpy.context.view_layer.update()
         corners = [self.obj.matrix_world @ self._mathutils.Vector(c) for c in self.obj.bound_box]
         uv = np.array([tuple(world_to_camera_view(self._scene, self.camera, c))[:2] for c in corners])
-        res = TASK.camera.resolution
+        res = self._res
         lo = np.clip(uv.min(axis=0) - margin_px / res, 0.0, 1.0)
         hi = np.clip(uv.max(axis=0) + margin_px / res, 0.0, 1.0)
         r = self._scene.render

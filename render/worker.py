@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from orient_jax import dataset
-from orient_jax.spec import TASK
+from orient_jax import profiles
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.vision import dataset
 from render import config as config_lib
 from render import postprocess, sampling
 
@@ -33,19 +34,20 @@ def param_layout() -> dict[str, dict]:
 def render_range(
     scene,
     config: config_lib.RenderConfig,
+    spec: TaskSpec,
     start: int,
     stop: int,
     config_hash: str,
     on_image: Callable[[], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Render images ``[start, stop)`` with an open ``render.scene.Scene``; the shard's arrays."""
-    n, res = stop - start, TASK.camera.resolution
+    n, res = stop - start, spec.camera.resolution
     layout = param_layout()
     images = np.empty((n, res, res, 3), dtype=np.uint8)
     quats = np.empty((n, 4), dtype=np.float32)
     params = {name: np.empty((n, *spec["shape"]), dtype=spec["dtype"]) for name, spec in layout.items()}
     for j, index in enumerate(range(start, stop)):
-        quat, p, noise_rng = sampling.sample_image(config, index)
+        quat, p, noise_rng = sampling.sample_image(config, index, spec.camera)
         scene.apply(quat, p)
         rgba = scene.render()
         p["bbox"] = postprocess.silhouette_bbox(rgba[..., 3])
@@ -62,7 +64,7 @@ def render_range(
 
 
 def worker_main(
-    config_dict: dict, config_hash: str, out_dir: str, threads: int, cpus: list[int] | None, tasks, events
+    config_dict: dict, task: str, config_hash: str, out_dir: str, threads: int, cpus: list[int] | None, tasks, events
 ) -> None:
     """Process entry point: render shards from ``tasks`` until ``None``; report on ``events``.
 
@@ -72,6 +74,7 @@ def worker_main(
     13 pinned, in runs minutes apart). Pinned, a spinner only competes with its own
     worker's render thread, and TBB starts no extra thread for a one-core mask.
 
+    ``task`` names the task profile (``orient_jax.profiles``) the scene is built for.
     Events: ("image",), ("shard", k, sha256), ("error", text), ("exit",).
     """
     parent = os.getppid()
@@ -85,7 +88,8 @@ def worker_main(
         from render.scene import Scene
 
         config = config_lib.from_dict(config_lib.RenderConfig, config_dict)
-        scene = Scene(config.samples, config.pixel_filter_width, threads)
+        spec = profiles.get(task)
+        scene = Scene(spec, config.samples, config.pixel_filter_width, threads)
         out = Path(out_dir)
 
         def on_image() -> None:
@@ -95,7 +99,7 @@ def worker_main(
 
         while (shard := tasks.get()) is not None:
             start, stop = config.shard_range(shard)
-            arrays = render_range(scene, config, start, stop, config_hash, on_image)
+            arrays = render_range(scene, config, spec, start, stop, config_hash, on_image)
             digest = dataset.write_shard(out / dataset.shard_name(shard), arrays)
             events.put(("shard", shard, digest))
         scene.close()

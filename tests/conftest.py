@@ -1,4 +1,10 @@
-"""Shared fixtures. Jitted functions are built once per session: each costs seconds to compile."""
+"""Shared fixtures, and the test tiers.
+
+Every test carries exactly one tier marker (unit, integration, slow, e2e; see
+pyproject.toml): a test without one, or with two, fails collection. Jitted functions
+are built once per session: each costs seconds to compile. Heavy imports (MJX, Brax)
+happen inside the fixtures that need them, so the unit tier starts fast.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
-import jax  # noqa: E402
-
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig  # noqa: E402
 from tests.render_helpers import find_render_python, render_tiny  # noqa: E402
+
+TIERS = ("unit", "integration", "slow", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    wrong = []
+    for item in items:
+        tiers = [m.name for m in item.iter_markers() if m.name in TIERS]
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: {tiers or 'no tier'}")
+    if wrong:
+        raise pytest.UsageError("every test needs exactly one tier marker (" + ", ".join(TIERS) + "):\n  "
+                                + "\n  ".join(wrong))  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -23,17 +39,29 @@ def root() -> Path:
     return ROOT
 
 
+def _env_fns(config):
+    import jax
+
+    from orient_jax import profiles
+    from orient_jax.tasks.rotation.env import RotationEnv
+
+    env = RotationEnv(profiles.get("cube"), config)
+    return env, jax.jit(jax.vmap(env.reset)), jax.jit(jax.vmap(env.step))
+
+
 @pytest.fixture(scope="session")
 def env_fns():
     """A quiet env (no noise, disturbances or randomization) with jitted batched reset/step."""
-    env = RotationEnv(RotationEnvConfig(noise_deg=0.0, disturbances=False, domain_randomization=False))
-    return env, jax.jit(jax.vmap(env.reset)), jax.jit(jax.vmap(env.step))
+    from orient_jax.tasks.rotation.env import RotationEnvConfig
+
+    return _env_fns(RotationEnvConfig(noise_deg=0.0, disturbances=False, domain_randomization=False))
 
 
 @pytest.fixture(scope="session")
 def noisy_env_fns():
-    env = RotationEnv(RotationEnvConfig(noise_deg=5.0))
-    return env, jax.jit(jax.vmap(env.reset)), jax.jit(jax.vmap(env.step))
+    from orient_jax.tasks.rotation.env import RotationEnvConfig
+
+    return _env_fns(RotationEnvConfig(noise_deg=5.0))
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from experiments.benchmark import SUITES
 
 
+@pytest.mark.slow
 def test_smoke_suite_end_to_end(root, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "experiments.benchmark", "--suite", "smoke", "--out", str(tmp_path)],
@@ -26,6 +29,7 @@ def test_smoke_suite_end_to_end(root, tmp_path):
     assert (tmp_path / "env_steps.png").stat().st_size > 1000
 
 
+@pytest.mark.unit
 def test_suites_share_one_batch_shape_between_trainers():
     for suite in SUITES.values():
         assert suite.ppo.num_envs % suite.ppo.num_minibatches == 0  # Brax's requirement too

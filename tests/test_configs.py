@@ -4,11 +4,12 @@ import sys
 import pytest
 
 from experiments.configs.rotation import PRESETS, get_preset
-from orient_jax import config as config_lib
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.config import RotationExperiment
+from orient_jax.core import dataclass_config as config_lib
+from orient_jax.tasks.rotation.config import RotationExperiment
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_can_be_created_and_round_trips(name):
     exp = get_preset(name)
@@ -16,6 +17,7 @@ def test_every_preset_can_be_created_and_round_trips(name):
     assert config_lib.from_dict(RotationExperiment, config_lib.to_dict(exp)) == exp
 
 
+@pytest.mark.unit
 def test_overrides_are_typed():
     exp = config_lib.apply_overrides(
         get_preset("cpu"),
@@ -25,6 +27,7 @@ def test_overrides_are_typed():
     assert exp.ppo.hidden_sizes == (64, 64) and exp.seed == 7 and exp.env.noise_deg == 3.0
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -41,16 +44,39 @@ def test_bad_overrides_fail_clearly(overrides, message):
         config_lib.apply_overrides(get_preset("cpu"), overrides)
 
 
+@pytest.mark.unit
+def test_the_task_profile_is_chosen_by_name():
+    assert get_preset("cpu").spec.name == "cube"
+    assert config_lib.apply_overrides(get_preset("cpu"), ["task=test_box"]).spec.name == "test_box"
+    with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, test_box"):
+        config_lib.apply_overrides(get_preset("cpu"), ["task=nope"])
+
+
+@pytest.mark.unit
+def test_overrides_of_the_unused_algorithm_section_are_refused():
+    from experiments.configs.humanoid import get_preset as humanoid_preset
+
+    with pytest.raises(ValueError, match=r"override 'dqn.bins=7': the 'dqn' section is not used here \(algo is 'ppo'"):
+        config_lib.apply_overrides(humanoid_preset("ppo200"), ["dqn.bins=7"])
+    with pytest.raises(ValueError, match="the 'ppo' section is not used here"):
+        config_lib.apply_overrides(humanoid_preset("dqn_seed"), ["seed=1", "ppo.learning_rate=1e-3"])
+    switched = config_lib.apply_overrides(humanoid_preset("ppo200"), ["algo=dqn", "dqn.bins=7"])
+    assert (switched.algo, switched.dqn.bins) == ("dqn", 7)
+
+
+@pytest.mark.unit
 def test_unknown_preset_fails_clearly():
     with pytest.raises(ValueError, match="unknown preset 'nope'; choose from cpu, demo, gpu, test"):
         get_preset("nope")
 
 
+@pytest.mark.unit
 def test_batch_divisibility_is_checked_up_front():
     with pytest.raises(ValueError, match="not divisible"):
         PPOConfig(num_envs=10, rollout_length=3, num_minibatches=4)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -11,15 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orient_jax import dataset
-from orient_jax.spec import TASK
+from orient_jax import profiles
+from orient_jax.vision import dataset
+
+pytestmark = pytest.mark.unit
+
+CUBE = profiles.get("cube")
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT, SHARD_SIZE = 32, 8
 
 
 def make_plan() -> dict:
-    res = TASK.camera.resolution
+    res = CUBE.camera.resolution
     return {
         "format_version": dataset.FORMAT_VERSION,
         "preset": "tiny",
@@ -28,14 +32,15 @@ def make_plan() -> dict:
         "num_shards": COUNT // SHARD_SIZE,
         "image_size": res,
         "config_hash": "0123456789abcdef",
-        "spec": {"camera": json.loads(json.dumps(dataclasses.asdict(TASK.camera))), "box_size": TASK.physics.box_size},
+        "task": "cube",
+        "spec": {"camera": json.loads(json.dumps(dataclasses.asdict(CUBE.camera))), "box_size": CUBE.physics.box_size},
         "params": {"bbox": {"shape": [4], "dtype": "int64"}, "noise_sigma": {"shape": [], "dtype": "float64"}},
     }
 
 
 def make_dataset(root: Path) -> Path:
     """A complete synthetic dataset: image i is filled with the value i."""
-    plan, res = make_plan(), TASK.camera.resolution
+    plan, res = make_plan(), CUBE.camera.resolution
     root.mkdir(parents=True)
     entries = []
     for k, (start, stop) in enumerate(dataset.shard_ranges(COUNT, SHARD_SIZE)):
@@ -65,9 +70,9 @@ def copy(tmp_path) -> Path:
 
 
 def test_loads_and_streams(copy):
-    data = dataset.load(copy, params=False)
+    data = dataset.load(copy, CUBE, params=False)
     assert data.params == {} and data.images.shape[0] == 32 and (data.images[:, 0, 0, 0] == np.arange(32)).all()
-    assert np.allclose(dataset.load(copy).params["noise_sigma"], np.arange(32) * 0.1)
+    assert np.allclose(dataset.load(copy, CUBE).params["noise_sigma"], np.arange(32) * 0.1)
     shards = list(dataset.iter_shards(copy))
     assert len(shards) == 4 and np.array_equal(np.concatenate([s[dataset.IMAGES] for s in shards]), data.images)
     assert np.array_equal(np.concatenate([s[dataset.INDEX] for s in shards]), np.arange(32))
@@ -79,7 +84,7 @@ def test_missing_shard_is_named(copy):
     with pytest.raises(
         dataset.DatasetError, match=r"shard shard-00002.npz \(images 16..23\) is missing .*re-render it with"
     ):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
@@ -92,10 +97,10 @@ def test_corrupt_shard_is_named(copy, damage):
         data = data[: len(data) // 2]
     path.write_bytes(bytes(data))
     with pytest.raises(dataset.DatasetError, match=r"shard shard-00001.npz \(images 8..15\) is corrupt"):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
     if damage == "flip":  # without checksums, the zip CRC still catches a flipped byte
         with pytest.raises(dataset.DatasetError, match="shard-00001.npz"):
-            dataset.load(copy, checksums=False)
+            dataset.load(copy, CUBE, checksums=False)
 
 
 def _replace_shard(root: Path, shard: int, arrays: dict) -> None:
@@ -120,11 +125,11 @@ def test_wrong_shapes_and_indices_are_named(copy):
         dataset.DatasetError,
         match=r"shard shard-00000.npz: images is uint8\[8, 224, 224, 2\], expected uint8\[8, 224, 224, 3\]",
     ):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
     arrays = _arrays(copy, 1)
     _replace_shard(copy, 0, arrays)  # shard 1's contents under shard 0's name: duplicate indices
     with pytest.raises(dataset.DatasetError, match=r"shard shard-00000.npz holds indices \[8, 9, 10\]"):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
 
 
 def test_partial_dataset_says_how_to_resume(copy):
@@ -133,36 +138,48 @@ def test_partial_dataset_says_how_to_resume(copy):
     with pytest.raises(
         dataset.DatasetError,
         match=r"incomplete: 3 of 4 shards are rendered \(missing: shard-00003.npz\)\. "
-        r"Resume with `.*render --preset tiny --out",
+        r"Resume with `.*render --preset tiny --task cube --out",
     ):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
 
 
 def test_not_a_dataset(tmp_path):
     with pytest.raises(dataset.DatasetError, match="no dataset at .*make data PRESET"):
-        dataset.load(tmp_path / "nothing")
+        dataset.load(tmp_path / "nothing", CUBE)
     with pytest.raises(dataset.DatasetError, match="is not a dataset"):
-        dataset.load(tmp_path)
+        dataset.load(tmp_path, CUBE)
 
 
 def test_spec_and_format_mismatches(copy):
     manifest = json.loads((copy / dataset.MANIFEST_FILE).read_text())
     manifest["spec"]["camera"]["fov_deg"] = 60.0
     (copy / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
-    with pytest.raises(dataset.DatasetError, match="different task spec"):
-        dataset.load(copy)
+    with pytest.raises(dataset.DatasetError, match="rendered for task profile 'cube' .*, not for 'cube'"):
+        dataset.load(copy, CUBE)
     manifest["format_version"] = 0
     (copy / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(dataset.DatasetError, match="format version 0"):
-        dataset.load(copy)
+        dataset.load(copy, CUBE)
 
 
 def test_fix_command_names_make_for_the_standard_location(tmp_path):
-    assert dataset.fix_command(ROOT / "data" / "quick", "quick") == "make data PRESET=quick"
+    assert dataset.fix_command(ROOT / "data" / "quick", {"preset": "quick"}) == "make data PRESET=quick"
     assert (
-        dataset.fix_command(tmp_path, "tiny")
-        == f".render-venv/bin/python -m render render --preset tiny --out {tmp_path}"
+        dataset.fix_command(ROOT / "data" / "quick", {"preset": "quick", "task": "x"})
+        == "make data PRESET=quick TASK=x"
     )
+    assert (
+        dataset.fix_command(tmp_path, {"preset": "tiny", "task": "test_box"})
+        == f".render-venv/bin/python -m render render --preset tiny --task test_box --out {tmp_path}"
+    )
+
+
+def test_a_dataset_of_another_profile_is_refused(copy):
+    test_box = profiles.get("test_box")
+    with pytest.raises(
+        dataset.DatasetError, match=r"rendered for task profile 'cube' .*not for 'test_box'.*--task test_box"
+    ):
+        dataset.load(copy, test_box)
 
 
 def test_shard_writer_is_deterministic_and_atomic(tmp_path):

@@ -15,20 +15,22 @@ from brax.envs.wrappers.training import VmapWrapper
 
 from experiments.configs.humanoid import get_preset
 from experiments.train_humanoid import finish
-from orient_jax import config as config_lib
-from orient_jax import humanoid_run, runs
-from orient_jax.agents.dqn import loop as dqn_loop
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.dqn.networks import make_q_network
+from orient_jax.agents.dqn.program import DQNProgram
 from orient_jax.agents.dqn.replay import ReplayBuffer
 from orient_jax.agents.dqn.train import epsilon, make_trainer
+from orient_jax.agents.normalization import RunningStats
+from orient_jax.core import dataclass_config as config_lib
+from orient_jax.core import loop, runs
 from orient_jax.envs.wrappers import EpisodeAutoReset
 from orient_jax.export import contract
 from orient_jax.export.humanoid import export_humanoid_policy, parity
-from orient_jax.normalization import RunningStats
+from orient_jax.tasks.humanoid import run as humanoid_run
 
 
 # -- action mapping --------------------------------------------------------------------
+@pytest.mark.unit
 def test_bins_map_evenly_onto_the_action_box():
     net = make_q_network(5, 3, (8,), bins=5, low=-0.4, high=0.4)
     np.testing.assert_allclose(net.to_action(jnp.arange(5)), [-0.4, -0.2, 0.0, 0.2, 0.4], atol=1e-7)
@@ -37,6 +39,7 @@ def test_bins_map_evenly_onto_the_action_box():
     np.testing.assert_array_equal(net.to_bins(jnp.array([-9.0, 0.09, 0.11, 9.0])), [0, 2, 3, 4])
 
 
+@pytest.mark.unit
 def test_greedy_takes_the_argmax_of_every_head_independently():
     net = make_q_network(6, 4, (16,), bins=7, low=-0.4, high=0.4)
     params = net.init(jax.random.PRNGKey(1))
@@ -49,6 +52,7 @@ def test_greedy_takes_the_argmax_of_every_head_independently():
 
 
 # -- replay buffer ----------------------------------------------------------------------
+@pytest.mark.unit
 def test_replay_buffer_rings_and_skips_masked_rows():
     buf = ReplayBuffer.create(5, {"x": jnp.zeros(()), "v": jnp.zeros(2)})
     buf = buf.add({"x": jnp.array([1.0, 2.0, 3.0]), "v": jnp.ones((3, 2))})
@@ -61,6 +65,7 @@ def test_replay_buffer_rings_and_skips_masked_rows():
     assert (int(buf.size), int(buf.position)) == (5, 1)
 
 
+@pytest.mark.unit
 def test_replay_buffer_samples_only_filled_slots():
     buf = ReplayBuffer.create(1000, {"x": jnp.zeros(())})
     buf = buf.add({"x": jnp.arange(1.0, 11.0)})
@@ -69,6 +74,7 @@ def test_replay_buffer_samples_only_filled_slots():
 
 
 # -- the TD target ----------------------------------------------------------------------
+@pytest.mark.unit
 @pytest.mark.parametrize("td_loss", ["branch", "mean"])
 def test_loss_is_branching_double_dqn_with_mse(td_loss):
     config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, td_loss=td_loss)
@@ -99,6 +105,7 @@ def test_loss_is_branching_double_dqn_with_mse(td_loss):
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.unit
 def test_layer_norm_trunk_ignores_the_scale_of_each_layer():
     net = make_q_network(6, 3, (16, 16), bins=5, low=-0.4, high=0.4, layer_norm=True)
     params = net.init(jax.random.PRNGKey(0))
@@ -113,6 +120,7 @@ def test_layer_norm_trunk_ignores_the_scale_of_each_layer():
     assert not any(k.startswith("LayerNorm") for k in plain.init(jax.random.PRNGKey(0))["params"])
 
 
+@pytest.mark.unit
 def test_n_step_returns_stop_at_episode_ends_and_the_newest_row():
     """One env, 6 rows in time order: episode A = rows 0-2 (falls at 2), B = rows 3-5 (B
     truncated at 4 by the time limit, then C starts at 5, the newest row)."""
@@ -136,6 +144,7 @@ def test_n_step_returns_stop_at_episode_ends_and_the_newest_row():
     np.testing.assert_allclose(out["next_obs"][:, 0], [3, 3, 3, 5, 5, 6])
 
 
+@pytest.mark.unit
 def test_epsilon_decays_per_episode_to_the_floor():
     c = DQNConfig()
     assert float(epsilon(c, jnp.asarray(0))) == 1.0
@@ -143,6 +152,7 @@ def test_epsilon_decays_per_episode_to_the_floor():
     assert float(epsilon(c, jnp.asarray(1000))) == pytest.approx(0.01)
 
 
+@pytest.mark.unit
 def test_bad_dqn_config_is_refused():
     with pytest.raises(ValueError, match="bins"):
         DQNConfig(bins=1)
@@ -174,6 +184,7 @@ class SignBandit(base.Env):
         return state.replace(obs=self.reset(key).obs, reward=reward, done=jnp.ones(()), info={"rng": key})
 
 
+@pytest.mark.integration
 def test_dqn_learns_a_contextual_bandit(tmp_path):
     config = DQNConfig(
         hidden_sizes=(32, 32), bins=5, learning_rate=3e-3, buffer_size=2048, batch_size=64, learning_starts=64,
@@ -183,7 +194,7 @@ def test_dqn_learns_a_contextual_bandit(tmp_path):
     env = VmapWrapper(EpisodeAutoReset(SignBandit(), 1))
     net = make_q_network(3, 2, config.hidden_sizes, config.bins, -0.4, 0.4)
     trainer = make_trainer(env, config, net, episode_steps=1)
-    state = dqn_loop.train(trainer, tmp_path, 0, {"experiment": "bandit"}, 100, progress=False)
+    state, _ = loop.run(DQNProgram(trainer, 0, tmp_path), tmp_path, {"experiment": "bandit"}, 100, progress=False)
     assert int(state.episodes) >= 1000
     obs = jnp.array([[1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])
     actions = np.asarray(net.greedy(state.params, state.obs_stats, obs))
@@ -203,10 +214,12 @@ def tiny_humanoid():
 
 def _train(tiny, run_dir, stop_after=None):
     exp, trainer = tiny
-    cfg = humanoid_run.run_config_dict(exp, "dqn_test")
-    return dqn_loop.train(trainer, run_dir, exp.seed, cfg, exp.checkpoint_every, 1, stop_after, progress=False)
+    cfg = runs.config_record(exp, "dqn_test")
+    program = DQNProgram(trainer, exp.seed, run_dir)
+    return loop.run(program, run_dir, cfg, exp.checkpoint_every, 1, stop_after, progress=False)[0]
 
 
+@pytest.mark.slow
 def test_tiny_humanoid_dqn_run_resumes_exactly(tiny_humanoid, tmp_path):
     exp, _ = tiny_humanoid
     straight = _train(tiny_humanoid, tmp_path / "a")
@@ -225,7 +238,7 @@ def test_tiny_humanoid_dqn_run_resumes_exactly(tiny_humanoid, tmp_path):
 
     png = tmp_path / "variants.png"
     for d in "ab":  # train_run records the config; the loop alone does not
-        (tmp_path / d / "config.json").write_text(json.dumps(humanoid_run.run_config_dict(exp, "dqn_test")))
+        (tmp_path / d / "config.json").write_text(json.dumps(runs.config_record(exp, "dqn_test")))
     assert compare_humanoid.main([f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--out", str(png)]) == 0
     assert png.stat().st_size > 10_000
 
@@ -250,6 +263,7 @@ def test_tiny_humanoid_dqn_run_resumes_exactly(tiny_humanoid, tmp_path):
     assert result["agree_1e-5"] >= 0.99 and result["max_abs_diff"] <= 0.8 / (exp.dqn.bins - 1) + 1e-6
 
 
+@pytest.mark.integration
 def test_a_ppo_humanoid_policy_exports_in_gymnasium_units(tmp_path):
     from orient_jax.agents.ppo.networks import make_networks
     from orient_jax.agents.ppo.policy_io import save_policy
@@ -271,6 +285,7 @@ def test_a_ppo_humanoid_policy_exports_in_gymnasium_units(tmp_path):
     assert [i.name for i in onnx.load(path).graph.input] == ["obs"]
 
 
+@pytest.mark.unit
 def test_a_missing_or_foreign_policy_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no policy"):
         humanoid_run.load_policy(tmp_path)
@@ -279,6 +294,7 @@ def test_a_missing_or_foreign_policy_is_a_clear_error(tmp_path):
         humanoid_run.load_policy(tmp_path)
 
 
+@pytest.mark.unit
 def test_dqn_seed_preset_is_the_published_recipe():
     from experiments.configs.humanoid import PRESETS
 
@@ -300,6 +316,7 @@ def test_dqn_seed_preset_is_the_published_recipe():
         get_preset("dqn")
 
 
+@pytest.mark.integration
 def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
     from experiments import compare_humanoid, eval_humanoid, humanoid_results
 
@@ -315,6 +332,7 @@ def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
     assert not (tmp_path / "h.json").exists()
 
 
+@pytest.mark.unit
 def test_results_name_the_overrides_that_reproduce_a_run():
     preset = get_preset("dqn_seed")
     run = config_lib.apply_overrides(preset, ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])

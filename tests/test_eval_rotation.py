@@ -7,20 +7,25 @@ import sys
 import jax.numpy as jnp
 import pytest
 
-from orient_jax.envs.rotation import RotationEnvConfig
-from orient_jax.evaluation import evaluate_rotation
+from orient_jax import profiles
+from orient_jax.tasks.rotation.env import RotationEnvConfig
+from orient_jax.tasks.rotation.evaluation import evaluate_rotation
 
 
+@pytest.mark.integration
 def test_idle_policy_succeeds_only_when_it_lands_upright():
     # Doing nothing succeeds exactly when the box happens to land on its bottom face:
     # about 1 in 6 uniformly random drops.
     config = RotationEnvConfig(noise_deg=0.0, disturbances=False, domain_randomization=False)
-    result = evaluate_rotation(lambda obs: jnp.zeros((obs.shape[0], 3)), config, episodes=512, seed=0)
+    result = evaluate_rotation(
+        lambda obs: jnp.zeros((obs.shape[0], 3)), profiles.get("cube"), config, episodes=512, seed=0
+    )
     assert result["episodes"] == 512
     assert 0.09 < result["success_rate"] < 0.26
     assert result["median_time_to_upright_s"] < 1.0
 
 
+@pytest.mark.e2e
 def test_eval_script_json_on_shipped_policy(root):
     out = subprocess.run(
         [sys.executable, "-m", "experiments.eval_rotation", "--episodes", "64", "--json"],
@@ -32,6 +37,7 @@ def test_eval_script_json_on_shipped_policy(root):
     assert result["success_rate"] >= 0.9  # the shipped policy works (full check: 1024 episodes, >= 0.99)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("bad", ["missing_dir", "corrupt"])
 def test_eval_script_reports_missing_or_corrupt_policy(root, tmp_path, bad):
     target = tmp_path / "policy"

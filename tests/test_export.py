@@ -21,16 +21,21 @@ from onnx import helper
 
 from experiments import check_onnx
 from experiments import export as export_cli
+from orient_jax import profiles
+from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo import policy_io
 from orient_jax.agents.ppo.networks import make_networks
 from orient_jax.export import contract, onnx_export, parity, pipeline
-from orient_jax.normalization import RunningStats
-from orient_jax.spec import TASK
 from orient_jax.vision import model_io
 from orient_jax.vision.model import ModelConfig, PoseNet
 
+pytestmark = pytest.mark.integration
+
+CUBE = profiles.get("cube")
+POSE, POLICY = contract.pose_contract(CUBE), contract.policy_contract(CUBE)
+
 TINY_POSE = ModelConfig(widths=(8, 8, 16, 16), blocks=(0, 0, 0, 1), hidden=32)
-OBS, ACT = TASK.observation.size, TASK.action.size
+OBS, ACT = CUBE.observation.size, CUBE.action.size
 
 
 # --- fixtures: tiny models, saved as runs, exported once ----------------------------------
@@ -38,7 +43,7 @@ OBS, ACT = TASK.observation.size, TASK.action.size
 
 def _tiny_pose() -> PoseNet:
     """Random weights and random (not identity) batch statistics, in eval mode."""
-    model = PoseNet(TINY_POSE, rngs=nnx.Rngs(0))
+    model = PoseNet(TINY_POSE, 224, rngs=nnx.Rngs(0))
     graphdef, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     leaves, tree = jax.tree.flatten(stats)
     keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
@@ -72,9 +77,10 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     pose = _tiny_pose()
     _, params, stats = nnx.split(pose, nnx.Param, nnx.BatchStat)
-    model_io.save(root / "vision" / "model", TINY_POSE, params, stats, {"step": 7})
+    model_io.save(root / "vision" / "model", TINY_POSE, "cube", 224, params, stats, {"step": 7})
     networks, policy_params, normalizer = _tiny_policy()
-    policy_io.save_policy(root / "rotation" / "policy", networks, policy_params, normalizer, {"update": 3})
+    meta = {"task": "cube", "update": 3}
+    policy_io.save_policy(root / "rotation" / "policy", networks, policy_params, normalizer, meta)
     return {"root": root, "pose": pose, "policy": (networks, policy_params, normalizer)}
 
 
@@ -119,7 +125,7 @@ def _problems(report) -> str:
 def test_export_writes_the_contract_files_and_they_pass_the_checker(exported):
     out, manifest = exported
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "policy.onnx", "pose.onnx", "task.json"]
-    report = contract.check_dir(out)
+    report = contract.check_dir(out, CUBE)
     assert report.ok, report.format()
     assert {f.file for f in report.files} == {"pose.onnx", "policy.onnx", "task.json", "manifest.json"}
 
@@ -150,7 +156,7 @@ def test_manifest_catches_a_file_changed_after_export(exported, tmp_path):
     model = _load(out, "policy.onnx")
     model.doc_string = "edited by hand"
     (tmp_path / "policy.onnx").write_bytes(model.SerializeToString())
-    report = contract.check_dir(tmp_path, models=("policy",))
+    report = contract.check_dir(tmp_path, CUBE, models=("policy",))
     assert not report.ok
     assert "policy.onnx changed after export" in _problems(report)
 
@@ -160,8 +166,11 @@ def test_stale_task_json_fails(exported, tmp_path):
     task = json.loads((out / "task.json").read_text())
     task["observation"]["size"] = 22
     (tmp_path / "task.json").write_text(json.dumps(task))
-    report = contract.check_task_json(tmp_path / "task.json")
+    report = contract.check_task_json(tmp_path / "task.json", CUBE)
     assert not report.ok and "observation" in _problems(report) and "stale" in _problems(report)
+    test_box = profiles.get("test_box")
+    report = contract.check_task_json(out / "task.json", test_box)  # cube's file is not test_box's
+    assert not report.ok and "does not match task profile 'test_box'" in _problems(report)
 
 
 # --- broken files fail with a clear message -----------------------------------------------
@@ -266,9 +275,9 @@ BROKEN_POLICIES = {
 @pytest.mark.parametrize("variant", sorted(BROKEN_POLICIES))
 def test_broken_policy_fails_with_a_message_naming_the_problem(exported, tmp_path, variant):
     out, _ = exported
-    assert contract.check_file(out / "policy.onnx", contract.POLICY).ok  # the unbroken file passes
+    assert contract.check_file(out / "policy.onnx", POLICY).ok  # the unbroken file passes
     breaker, message = BROKEN_POLICIES[variant]
-    report = _broken(tmp_path, breaker(_load(out, "policy.onnx")), contract.POLICY)
+    report = _broken(tmp_path, breaker(_load(out, "policy.onnx")), POLICY)
     assert not report.ok
     assert message in _problems(report), _problems(report)
     assert all(p.startswith("policy.onnx: ") for p in report.problems)
@@ -276,7 +285,7 @@ def test_broken_policy_fails_with_a_message_naming_the_problem(exported, tmp_pat
 
 def test_random_op_is_also_caught_at_run_time(exported, tmp_path):
     out, _ = exported
-    report = _broken(tmp_path, _add_noise(_load(out, "policy.onnx"), "RandomNormalLike"), contract.POLICY)
+    report = _broken(tmp_path, _add_noise(_load(out, "policy.onnx"), "RandomNormalLike"), POLICY)
     assert "is not deterministic" in _problems(report)
 
 
@@ -291,7 +300,7 @@ def test_wrong_intermediate_shapes_fail_as_jax2onnx_wrote_them(exported, tmp_pat
     dims = [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
     assert dims[1] != dims[2]  # channels differ from height, so NHWC is detectably wrong
     _set_dims(value, [dims[0], dims[2], dims[3], dims[1]])
-    report = _broken(tmp_path, model, contract.POSE)
+    report = _broken(tmp_path, model, POSE)
     problems = _problems(report)
     assert "fails onnx.checker.check_model(full_check=True)" in problems
     assert "onnxruntime printed" in problems and "MergeShapeInfo" in problems
@@ -301,7 +310,7 @@ def test_wrong_pose_input_shape_fails(exported, tmp_path):
     out, _ = exported
     model = _load(out, "pose.onnx")
     _set_dims(model.graph.input[0], ["N", 3, 112, 112])
-    report = _broken(tmp_path, model, contract.POSE)
+    report = _broken(tmp_path, model, POSE)
     assert "input 'input' has shape [N,3,112,112], expected [N,3,224,224]" in _problems(report)
 
 
@@ -311,9 +320,9 @@ def test_corrupt_or_missing_file_fails_clearly(exported, tmp_path, content):
     if content == "truncated":
         content = (out / "policy.onnx").read_bytes()[:5000]
     (tmp_path / "policy.onnx").write_bytes(content)
-    report = contract.check_file(tmp_path / "policy.onnx", contract.POLICY)
+    report = contract.check_file(tmp_path / "policy.onnx", POLICY)
     assert not report.ok and report.problems[0].startswith("policy.onnx: ")
-    missing = contract.check_file(tmp_path / "nothing" / "policy.onnx", contract.POLICY)
+    missing = contract.check_file(tmp_path / "nothing" / "policy.onnx", POLICY)
     assert "missing" in _problems(missing)
 
 
@@ -340,7 +349,7 @@ def test_check_onnx_cli_json_last_line(exported, tmp_path, capsys):
 def test_pose_parity_at_batch_1_and_7(exported, tiny, batch):
     out, _ = exported
     session = parity.ort_session(out / "pose.onnx")
-    x = next(parity.random_images(batch, batch=batch, seed=batch))
+    x = next(parity.random_images(CUBE, batch, batch=batch, seed=batch))
     got = session.run(["output"], {"input": x})[0]
     want = parity.pose_fn(tiny["pose"])(x)
     assert got.shape == (batch, 4)
@@ -353,7 +362,7 @@ def test_policy_parity_on_1000_random_observations(exported, tiny):
     p = parity.compare(
         parity.policy_fn(*tiny["policy"]),
         parity.ort_session(out / "policy.onnx"),
-        parity.batched(parity.random_observations(1000, seed=5), 1000),
+        parity.batched(parity.random_observations(1000, OBS, seed=5), 1000),
         "1000 random observations",
     )
     assert p.n == 1000 and p.single == 4
@@ -387,9 +396,10 @@ def test_policy_is_deterministic_and_bounded(exported):
 
 
 def test_export_functions_pin_the_opset_and_leave_no_stale_shapes(tiny):
-    proto = onnx_export.export_policy(*tiny["policy"])
+    proto = onnx_export.export_policy(*tiny["policy"], CUBE)
     assert proto.opset_import[0].version == contract.MAX_OPSET and proto.ir_version <= contract.MAX_IR_VERSION
-    assert {p.key: p.value for p in proto.metadata_props}["orient_jax.model"] == "policy"
+    labels = {p.key: p.value for p in proto.metadata_props}
+    assert labels["orient_jax.model"] == "policy" and labels["orient_jax.task"] == "cube"
     onnx.checker.check_model(proto, full_check=True)
 
 
@@ -418,7 +428,7 @@ def test_export_without_a_pose_model_ships_the_policy_alone(tiny, tmp_path, monk
     assert manifest["pose_exported"] is False and "pose.onnx" not in manifest["files"]
     assert any("exporting the policy alone" in n for n in notes)
     assert sorted(p.name for p in options.out.iterdir()) == ["manifest.json", "policy.onnx", "task.json"]
-    assert contract.check_dir(options.out, models=("policy",)).ok
+    assert contract.check_dir(options.out, CUBE, models=("policy",)).ok
 
 
 def test_export_cli_errors_on_missing_or_corrupt_runs(tiny, tmp_path, capsys):
@@ -438,9 +448,9 @@ def test_export_cli_errors_on_missing_or_corrupt_runs(tiny, tmp_path, capsys):
 
 
 def test_shipped_files_pass_the_contract():
-    shipped = pipeline.DEFAULT_OUT
+    shipped = pipeline.default_out(CUBE)
     models = ("policy", "pose") if (shipped / "pose.onnx").exists() else ("policy",)
-    report = contract.check_dir(shipped, models=models)
+    report = contract.check_dir(shipped, CUBE, models=models)
     assert report.ok, report.format()
     assert (shipped / "manifest.json").exists(), "ship the export's manifest.json too"
 
@@ -455,9 +465,9 @@ def test_web_runtime_parity_compares_the_bench_output(exported):
     x = parity.fixed_input((1, OBS))
     y = parity.ort_session(out / "policy.onnx").run(["actions"], {"input": x})[0].ravel()
     result = {"results": [{"file": "policy.onnx", "output_for_fixed_input": y.tolist()}]}
-    assert parity.web_runtime_parity(out, result) == {"policy.onnx": 0.0}
+    assert parity.web_runtime_parity(out, CUBE, result) == {"policy.onnx": 0.0}
     result["results"][0]["output_for_fixed_input"] = (y + 1e-3).tolist()
-    assert parity.web_runtime_parity(out, result)["policy.onnx"] > parity.TOLERANCE
+    assert parity.web_runtime_parity(out, CUBE, result)["policy.onnx"] > parity.TOLERANCE
 
 
 @pytest.mark.skipif(not WEB_ORT.is_dir(), reason="web/node_modules has no onnxruntime-web (npm ci in web/)")
@@ -473,5 +483,5 @@ def test_onnxruntime_web_runs_the_export_like_onnxruntime(exported):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["ok"] and {r["file"] for r in result["results"]} == {"pose.onnx", "policy.onnx"}
     assert all(r["mean_ms"] > 0 for r in result["results"])
-    diffs = parity.web_runtime_parity(out, result)
+    diffs = parity.web_runtime_parity(out, CUBE, result)
     assert set(diffs) == {"pose.onnx", "policy.onnx"} and max(diffs.values()) <= parity.TOLERANCE

@@ -10,7 +10,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from orient_jax.envs.humanoid import OBS_SIZE, HumanoidConfig, HumanoidEnv, gymnasium_model
+from orient_jax.tasks.humanoid.env import OBS_SIZE, HumanoidConfig, HumanoidEnv, gymnasium_model
 
 gym = pytest.importorskip("gymnasium")
 OBS_PARTS = {"qpos[2:]": 22, "qvel": 23, "cinert": 140, "cvel": 84, "qfrc_actuator": 23, "cfrc_ext": 84}
@@ -30,6 +30,7 @@ def exact_env():
     return env, jax.jit(env.reset_to), jax.jit(env.step)
 
 
+@pytest.mark.integration
 def test_model_is_gymnasiums_field_by_field():
     ours, theirs = gymnasium_model(), native_env().model
     cosmetic = {"geom_rgba"}
@@ -48,6 +49,7 @@ def test_model_is_gymnasiums_field_by_field():
     assert (ours.nq, ours.nv, ours.nu, ours.nbody, ours.ntendon) == (24, 23, 17, 14, 2)
 
 
+@pytest.mark.integration
 def test_mjx_model_differs_only_by_solver():
     env = HumanoidEnv()
     assert env.mj_model.opt.solver == mujoco.mjtSolver.mjSOL_NEWTON  # MJX has no PGS
@@ -67,6 +69,7 @@ def _compare(ours: np.ndarray, theirs: np.ndarray, where: str) -> None:
         start += size
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 7])
 def test_observations_rewards_and_termination_match_gymnasium(exact_env, seed):
     env, reset_to, step = exact_env
@@ -86,6 +89,7 @@ def test_observations_rewards_and_termination_match_gymnasium(exact_env, seed):
         assert bool(state.done) == terminated and not truncated
 
 
+@pytest.mark.integration
 def test_a_fall_terminates_like_gymnasium(exact_env):
     """Zero torque: the body collapses; both envs must end the episode on the same step."""
     env, reset_to, step = exact_env
@@ -105,6 +109,7 @@ def test_a_fall_terminates_like_gymnasium(exact_env):
     assert terminated, "a humanoid without torque should fall within 200 steps"
 
 
+@pytest.mark.integration
 def test_reset_noise_is_uniform_within_scale():
     env = HumanoidEnv(HumanoidConfig(physics="fast"))  # the same reset code; a quicker compile
     states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(0), 64))
@@ -115,6 +120,7 @@ def test_reset_noise_is_uniform_within_scale():
     assert np.all(np.asarray(states.done) == 0) and np.all(np.isfinite(np.asarray(states.obs)))
 
 
+@pytest.mark.integration
 def test_bad_config_is_refused():
     with pytest.raises(ValueError, match="physics"):
         HumanoidConfig(physics="pgs")

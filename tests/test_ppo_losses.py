@@ -2,8 +2,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo.losses import compute_gae
-from orient_jax.normalization import RunningStats
+
+pytestmark = pytest.mark.unit
 
 
 def test_gae_matches_hand_computed_values():

@@ -3,12 +3,15 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.agents.ppo.networks import make_policy
 from orient_jax.agents.ppo.train import make_trainer
 from orient_jax.envs.probe import TargetProbeEnv
 from orient_jax.envs.wrappers import wrap_for_training
+
+pytestmark = pytest.mark.integration
 
 
 def test_ppo_learns_target_probe():

@@ -7,6 +7,8 @@ import pytest
 
 from orient_jax import quat
 
+pytestmark = pytest.mark.unit
+
 
 def q_axis_angle(axis, deg):
     return quat.from_axis_angle(jnp.asarray(axis, jnp.float32), jnp.asarray(math.radians(deg)))

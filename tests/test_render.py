@@ -17,10 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orient_jax import dataset
-from orient_jax.spec import TASK
+from orient_jax import profiles
+from orient_jax.vision import dataset
 from render import label_check
 from tests.render_helpers import DETERMINISTIC_FILES, render_tiny, run_render
+
+pytestmark = pytest.mark.integration
+
+CUBE = profiles.get("cube")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,26 +39,26 @@ def assert_same_dataset(a: Path, b: Path) -> None:
 
 
 def test_tiny_dataset_is_complete_and_valid(tiny_dataset):
-    data = dataset.load(tiny_dataset)
+    data = dataset.load(tiny_dataset, CUBE)
     m = data.manifest
     assert len(data) == m["count"] == 32 and m["preset"] == "tiny" and m["num_shards"] == 4
     assert (
-        data.images.shape == (32, TASK.camera.resolution, TASK.camera.resolution, 3) and data.images.dtype == np.uint8
+        data.images.shape == (32, CUBE.camera.resolution, CUBE.camera.resolution, 3) and data.images.dtype == np.uint8
     )
     assert np.allclose(np.linalg.norm(data.quats, axis=1), 1, atol=1e-6) and (data.quats[:, 3] >= 0).all()
-    assert m["spec"]["camera"]["fov_deg"] == TASK.camera.fov_deg and m["spec"]["box_size"] == TASK.physics.box_size
+    assert m["spec"]["camera"]["fov_deg"] == CUBE.camera.fov_deg and m["spec"]["box_size"] == CUBE.physics.box_size
     assert set(data.params) == set(m["params"]) and data.params["face_rgb"].shape == (32, 6, 3)
     assert m["label_check"]["failures"] == 0 and m["label_check"]["images"] == 32
     # Every image shows the object whole, and the background is near white.
     bbox = data.params["bbox"]
-    assert (bbox[:, :2] > 0).all() and (bbox[:, 2:] < TASK.camera.resolution).all()
+    assert (bbox[:, :2] > 0).all() and (bbox[:, 2:] < CUBE.camera.resolution).all()
     assert (data.images[:, :4, :4].reshape(32, -1, 3).mean(axis=1) > 200).all()
     # Randomization varies per image and is recorded.
     assert len(np.unique(data.params["key_strength"])) == 32 and data.params["noise_sigma"].std() > 0
     from PIL import Image
 
     with Image.open(tiny_dataset / "samples.png") as grid:
-        assert grid.size[0] > 6 * TASK.camera.resolution
+        assert grid.size[0] > 6 * CUBE.camera.resolution
     log = (tiny_dataset / dataset.LOG_FILE).read_text().splitlines()
     assert '"images_rendered": 32' in log[-1]
 
@@ -62,7 +66,7 @@ def test_tiny_dataset_is_complete_and_valid(tiny_dataset):
 def test_labels_pass_the_independent_projection_check(tiny_dataset):
     """Project box corners, face points and the discs through the spec's pinhole camera
     (rebuilt from the recorded camera jitter, without Blender) and compare with the pixels."""
-    data = dataset.load(tiny_dataset)
+    data = dataset.load(tiny_dataset, CUBE)
     asset = data.manifest["asset"]
 
     def failing_images(quats, images=data.images) -> int:
@@ -110,7 +114,7 @@ def test_resume_after_kill_is_byte_identical(tiny_dataset, render_python, tmp_pa
     shards = sorted(out.glob("shard-*.npz"))
     assert 1 <= len(shards) < 4 and not (out / dataset.MANIFEST_FILE).exists()
     with pytest.raises(dataset.DatasetError, match=r"incomplete: \d of 4 shards are rendered.*Resume with"):
-        dataset.load(out)
+        dataset.load(out, CUBE)
     # What a kill during a write leaves: a partial temporary file of a dead process.
     partial = (tiny_dataset / dataset.shard_name(3)).read_bytes()[:1000]
     (out / (dataset.shard_name(3) + ".tmp-999999999")).write_bytes(partial)
@@ -132,7 +136,7 @@ def test_corrupt_shard_is_named_and_the_suggested_command_repairs_it(tiny_datase
     with pytest.raises(
         dataset.DatasetError, match=r"shard shard-00002.npz \(images 16..23\) is corrupt.*re-render it with `(.*)`"
     ) as err:
-        dataset.load(out)
+        dataset.load(out, CUBE)
     command = err.value.args[0].split("`")[-2].split()
     assert command[:3] == [".render-venv/bin/python", "-m", "render"]
     repair = run_render(render_python, *command[3:], "--no-progress")

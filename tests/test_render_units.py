@@ -9,9 +9,13 @@ import struct
 import numpy as np
 import pytest
 
-from orient_jax.spec import TASK
+from orient_jax import profiles
 from render import asset, frames, label_check, postprocess, sampling
 from render import config as config_lib
+
+pytestmark = pytest.mark.unit
+
+CUBE = profiles.get("cube")
 
 
 def quat_mul(a, b):
@@ -65,7 +69,7 @@ def test_look_at_agrees_with_the_label_checks_independent_camera():
 
 def test_spec_camera_geometry():
     """Azimuth 0 puts the camera on +Z, looking at the origin, 30 deg above the horizon."""
-    c = TASK.camera
+    c = CUBE.camera
     params = {
         "cam_position": np.array(c.offset),
         "cam_target": np.zeros(3),
@@ -106,14 +110,14 @@ def test_quaternion_sampling_is_uniform_on_so3():
 
 def test_per_image_draws_depend_only_on_seed_and_index():
     cfg = config_lib.get_preset("tiny")
-    q5, p5, n5 = sampling.sample_image(cfg, 5)
+    q5, p5, n5 = sampling.sample_image(cfg, 5, CUBE.camera)
     for i in (7, 3, 0):
-        sampling.sample_image(cfg, i)
-    q5b, p5b, n5b = sampling.sample_image(cfg, 5)
+        sampling.sample_image(cfg, i, CUBE.camera)
+    q5b, p5b, n5b = sampling.sample_image(cfg, 5, CUBE.camera)
     assert np.array_equal(q5, q5b) and all(np.array_equal(p5[k], p5b[k]) for k in p5)
     assert np.array_equal(n5.standard_normal(4), n5b.standard_normal(4))
-    q6, _, _ = sampling.sample_image(cfg, 6)
-    q5_other_seed, _, _ = sampling.sample_image(config_lib.apply_overrides(cfg, ["seed=1"]), 5)
+    q6, _, _ = sampling.sample_image(cfg, 6, CUBE.camera)
+    q5_other_seed, _, _ = sampling.sample_image(config_lib.apply_overrides(cfg, ["seed=1"]), 5, CUBE.camera)
     assert not np.allclose(q5, q6) and not np.allclose(q5, q5_other_seed)
     assert q5.dtype == np.float32 and set(p5) == set(sampling.PARAMS) - {"bbox"}
 
@@ -122,13 +126,13 @@ def test_randomization_stays_in_its_ranges():
     cfg = config_lib.get_preset("quick")
     dr = cfg.dr
     for i in range(200):
-        _, p, _ = sampling.sample_image(cfg, i)
+        _, p, _ = sampling.sample_image(cfg, i, CUBE.camera)
         assert dr.key_strength[0] <= p["key_strength"] <= dr.key_strength[1]
         assert np.isclose(np.linalg.norm(p["key_direction"]), 1) and p["key_direction"][1] > 0  # from above
         assert (p["background_rgb"] >= dr.background_min).all() and (p["background_rgb"] <= 1).all()
-        assert abs(p["cam_fov_deg"] - TASK.camera.fov_deg) <= dr.fov_jitter_deg
+        assert abs(p["cam_fov_deg"] - CUBE.camera.fov_deg) <= dr.fov_jitter_deg
         dist = np.linalg.norm(p["cam_position"] - p["cam_target"])
-        assert abs(dist / TASK.camera.distance - 1) <= dr.camera_distance_jitter + 1e-12
+        assert abs(dist / CUBE.camera.distance - 1) <= dr.camera_distance_jitter + 1e-12
         assert p["blur_sigma"] == 0 or dr.blur_sigma[0] <= p["blur_sigma"] <= dr.blur_sigma[1]
         assert np.isclose(p["key_rgb"].max(), 1.0)
 
@@ -163,8 +167,8 @@ def _polygon_normal(points: np.ndarray) -> np.ndarray:
 
 
 def test_body_mesh_is_the_physics_box():
-    s = TASK.physics.box_size
-    verts, polys, mats = asset.body_mesh()
+    s = CUBE.physics.box_size
+    verts, polys, mats = asset.body_mesh(s)
     assert np.allclose(verts.min(axis=0), -s / 2) and np.allclose(verts.max(axis=0), s / 2)
     assert np.allclose(np.abs(verts).max(axis=1), s / 2)  # every vertex on the surface
     area = np.zeros(12)
@@ -174,9 +178,9 @@ def test_body_mesh_is_the_physics_box():
         assert np.allclose(n / np.linalg.norm(n), asset.FACE_NORMALS[face], atol=1e-9)  # planar, outward
         area[m] += np.linalg.norm(n)
     assert np.allclose(area[:6] + area[6:], s * s, rtol=1e-9)  # each face covered exactly once
-    assert np.allclose(area[6:], np.pi * asset.dot_radii() ** 2, rtol=0.01)  # 32-gons
+    assert np.allclose(area[6:], np.pi * asset.dot_radii(s) ** 2, rtol=0.01)  # 32-gons
     # The marking: on the top face, off centre towards +X.
-    assert np.allclose(asset.dot_centres()[asset.TOP], [0.25 * s, 0.5 * s, 0])
+    assert np.allclose(asset.dot_centres(s)[asset.TOP], [0.25 * s, 0.5 * s, 0])
 
 
 def _read_glb(path):
@@ -207,12 +211,12 @@ def test_glb_is_the_asset_in_the_body_frame(root):
     (node,) = doc["nodes"]
     assert not {"rotation", "translation", "scale", "matrix"} & set(node)
     names = [m["name"] for m in doc["materials"]]
-    assert names == asset.describe()["material_order"]
+    assert names == asset.describe(CUBE.physics.box_size)["material_order"]
     colours = np.concatenate([asset.FACE_RGB, asset.dot_rgb()])
     for m, rgb in zip(doc["materials"], colours):
         assert np.allclose(m["pbrMetallicRoughness"]["baseColorFactor"][:3], rgb, atol=1e-6)
         assert not m.get("doubleSided", False)
-    s = TASK.physics.box_size
+    s = CUBE.physics.box_size
     all_points = []
     for prim in doc["meshes"][node["mesh"]]["primitives"]:
         pos = accessor(prim["attributes"]["POSITION"]).astype(np.float64)
@@ -223,7 +227,7 @@ def test_glb_is_the_asset_in_the_body_frame(root):
         normals = np.cross(b - a, c - a)
         assert (normals @ asset.FACE_NORMALS[face] > 0).all()  # wound outwards
         if name.startswith("dot"):
-            assert np.allclose(pos.mean(axis=0), asset.dot_centres()[face], atol=2e-3)
+            assert np.allclose(pos.mean(axis=0), asset.dot_centres(s)[face], atol=2e-3)
         all_points.append(pos)
     pts = np.concatenate(all_points)
     assert np.allclose(pts.min(axis=0), -s / 2, atol=1e-6) and np.allclose(pts.max(axis=0), s / 2, atol=1e-6)

@@ -7,7 +7,7 @@ import pytest
 
 from experiments import reproduce as reproduce_script
 from experiments import train_rotation
-from orient_jax import reproduce, runs
+from orient_jax.core import reproduce, runs
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +17,15 @@ def original(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # two tiny PPO runs: ~55 s on a quiet machine, ~250 s on a busy one
 def test_rerun_from_saved_config_matches_exactly(original, tmp_path, capsys):
     out = tmp_path / "repro"
     assert reproduce_script.main([str(original), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "match exactly" in printed
-    kind = reproduce.KINDS["rotation"]
+    kind = reproduce_script.KINDS[0]
+    assert kind.name == "rotation"
     final = reproduce.final_metrics(out, kind)
     assert {"metrics.success_rate", "eval.success_rate", "weights.sha256"} <= set(final)
     assert not any(k.endswith(("wall_s", "steps_per_s")) for k in final)  # timings are not results
@@ -32,6 +34,7 @@ def test_rerun_from_saved_config_matches_exactly(original, tmp_path, capsys):
     assert {"seed", "git_sha", "packages", "inputs"} <= set(meta)
 
 
+@pytest.mark.integration
 @pytest.mark.timeout(60)
 def test_a_differing_metric_fails_with_a_table(original, tmp_path, capsys):
     changed = tmp_path / "changed"
@@ -47,13 +50,15 @@ def test_a_differing_metric_fails_with_a_table(original, tmp_path, capsys):
     assert "! weights.sha256" in printed  # the copy has no weights at all
 
 
+@pytest.mark.integration
 def test_run_kind_and_refusals(tmp_path, capsys):
     assert reproduce_script.main([str(tmp_path)]) == 2  # no config.json
     (tmp_path / "config.json").write_text(json.dumps({"preset": "x", "experiment": {"model": {}, "data": "d"}}))
-    assert reproduce.run_kind(tmp_path).name == "vision"
+    assert reproduce.run_kind(tmp_path, reproduce_script.KINDS).name == "vision"
     assert "not found" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_environment_warnings_name_changed_inputs(tmp_path):
     data = tmp_path / "manifest.json"
     data.write_text("{}")

@@ -7,10 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from orient_jax import quat
+from orient_jax import profiles, quat
 from orient_jax.envs import noise as noise_lib
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig, build_mjcf
-from orient_jax.spec import TASK
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig, build_mjcf
+
+pytestmark = pytest.mark.integration
+
+CUBE = profiles.get("cube")
 
 B = 64
 
@@ -40,14 +43,14 @@ def rolled(env_fns):
 
 
 def test_mjcf_matches_spec():
-    xml = build_mjcf()
+    xml = build_mjcf(CUBE)
     assert 'gravity="0 -9.81 0"' in xml  # Y-up world
-    env = RotationEnv(RotationEnvConfig())
+    env = RotationEnv(CUBE, RotationEnvConfig())
     m = env.mj_model
-    assert m.opt.timestep == pytest.approx(TASK.physics.timestep)
-    assert m.body_mass[1] == pytest.approx(TASK.physics.box_mass)
-    np.testing.assert_allclose(m.body_inertia[1], TASK.physics.inertia, rtol=1e-6)
-    np.testing.assert_allclose(m.geom_size[m.geom("box").id], TASK.physics.box_size / 2)
+    assert m.opt.timestep == pytest.approx(CUBE.physics.timestep)
+    assert m.body_mass[1] == pytest.approx(CUBE.physics.box_mass)
+    np.testing.assert_allclose(m.body_inertia[1], CUBE.physics.inertia, rtol=1e-6)
+    np.testing.assert_allclose(m.geom_size[m.geom("box").id], CUBE.physics.box_size / 2)
 
 
 def test_quaternions_stay_unit_and_finite(rolled):
@@ -72,7 +75,7 @@ def test_resets_cover_so3(env_fns):
 
 def test_observation_layout_matches_spec(rolled):
     state, after, actions = rolled
-    o = TASK.observation
+    o = CUBE.observation
     obs = after.obs
     q = obs[:, o.slot("quat")]
     assert bool(jnp.all(q[:, 3] >= 0))
@@ -97,9 +100,9 @@ def test_angular_velocity_slot_is_body_rate(env_fns):
     env, _, _ = env_fns
     q0 = quat.random_uniform(jax.random.PRNGKey(3))
     omega = jnp.array([0.3, -0.5, 0.2]) * 20.0 * 0.5  # rad/s, body frame
-    q1 = quat.multiply(q0, quat.from_rotvec(omega * TASK.physics.control_dt))
+    q1 = quat.multiply(q0, quat.from_rotvec(omega * CUBE.physics.control_dt))
     obs = env._observe(q1, q0, jnp.zeros((2, 3)))
-    np.testing.assert_allclose(obs[14:17] * TASK.observation.angular_velocity_scale, omega, rtol=1e-3)
+    np.testing.assert_allclose(obs[14:17] * CUBE.observation.angular_velocity_scale, omega, rtol=1e-3)
 
 
 def test_box_settles_on_floor(env_fns):
@@ -107,7 +110,7 @@ def test_box_settles_on_floor(env_fns):
     state = reset(jax.random.split(jax.random.PRNGKey(2), B))
     state = step_n(step, state, jnp.zeros((B, 3)), 90)  # 1.5 s
     y = state.pipeline_state.qpos[:, 1]
-    np.testing.assert_allclose(y, TASK.physics.box_size / 2, atol=2e-3)
+    np.testing.assert_allclose(y, CUBE.physics.box_size / 2, atol=2e-3)
     assert float(jnp.abs(state.pipeline_state.qvel).max()) < 0.05
 
 
@@ -119,7 +122,7 @@ def test_body_torque_spins_about_body_axis_with_ramp(env_fns):
     assert bool(jnp.all(omega_body[:, 0] > 0.1))
     np.testing.assert_allclose(omega_body[:, 1:], 0.0, atol=1e-3)
     # Ramp: after 4 physics steps at factor 0.5 the torque is 1 - 0.5^4 of the target.
-    expected = TASK.actuation.max_torque * (1 - (1 - TASK.actuation.torque_ramp) ** TASK.physics.substeps)
+    expected = CUBE.actuation.max_torque * (1 - (1 - CUBE.actuation.torque_ramp) ** CUBE.physics.substeps)
     np.testing.assert_allclose(state.info["torque"][:, 0], expected, rtol=1e-5)
 
 
@@ -127,13 +130,13 @@ def test_success_latches_after_holding_upright(env_fns):
     _, reset, step = env_fns
     state = set_orientation(reset(jax.random.split(jax.random.PRNGKey(5), B)), [0.0, 0.0, 0.0, 1.0])
     zero = jnp.zeros((B, 3))
-    state = step_n(step, state, zero, TASK.hold_steps + 40)
+    state = step_n(step, state, zero, CUBE.hold_steps + 40)
     assert bool(jnp.all(state.info["success"]))
     assert bool(jnp.all(state.info["success_time"] >= 0))
     assert float(state.metrics["cos_tilt"].min()) > math.cos(math.radians(10))
     # Upside down and left alone: never a success.
     state = set_orientation(reset(jax.random.split(jax.random.PRNGKey(6), B)), [1.0, 0.0, 0.0, 0.0])
-    state = step_n(step, state, zero, TASK.hold_steps + 40)
+    state = step_n(step, state, zero, CUBE.hold_steps + 40)
     assert not bool(jnp.any(state.info["success"]))
 
 
@@ -170,7 +173,7 @@ def test_noise_model_json(tmp_path):
     with pytest.raises(ValueError, match="not valid JSON"):
         noise_lib.load(bad)
     with pytest.raises(FileNotFoundError, match="not found"):
-        RotationEnv(RotationEnvConfig(noise_model=str(tmp_path / "missing.json")))
+        RotationEnv(CUBE, RotationEnvConfig(noise_model=str(tmp_path / "missing.json")))
 
 
 def test_bad_env_config_fails_clearly():

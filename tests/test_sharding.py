@@ -5,11 +5,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.integration
+
 SCRIPT = r"""
 import json
 import jax, numpy as np
 from experiments.configs.rotation import get_preset
-from orient_jax import rotation_run
+from orient_jax.tasks.rotation import run as rotation_run
 assert jax.device_count() == 2, jax.devices()
 trainer = rotation_run.build_trainer(get_preset("test"))
 state = trainer.init(jax.random.PRNGKey(0))

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from orient_jax import stages
+from orient_jax.core import stages
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.unit
 
 
 class Fake:

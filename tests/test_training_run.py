@@ -10,23 +10,31 @@ import numpy as np
 import pytest
 
 from experiments.configs.rotation import get_preset
-from orient_jax import config as config_lib
-from orient_jax import rotation_run
-from orient_jax.agents.ppo import loop
 from orient_jax.agents.ppo.policy_io import load_policy
-from orient_jax.checkpointing import Checkpoints
+from orient_jax.agents.ppo.program import PPOProgram
+from orient_jax.core import dataclass_config as config_lib
+from orient_jax.core import loop, runs
+from orient_jax.core.checkpointing import Checkpoints
+from orient_jax.tasks.rotation import run as rotation_run
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def setup():
     exp = get_preset("test")
-    return exp, rotation_run.build_trainer(exp), rotation_run.run_config_dict(exp, "test")
+    return exp, rotation_run.build_trainer(exp), runs.config_record(exp, "test")
+
+
+def train(trainer, run_dir, seed, cfg, checkpoint_every, stop_after=None):
+    program = PPOProgram(trainer, seed, run_dir)
+    return loop.run(program, run_dir, cfg, checkpoint_every, 2, stop_after, progress=False)[0]
 
 
 def run(setup, run_dir, stop_after=None):
     exp, trainer, cfg = setup
     run_dir.mkdir(parents=True, exist_ok=True)
-    return loop.train(trainer, run_dir, exp.seed, cfg, exp.checkpoint_every, 2, stop_after, progress=False)
+    return train(trainer, run_dir, exp.seed, cfg, exp.checkpoint_every, stop_after)
 
 
 def assert_trees_equal(a, b):
@@ -50,7 +58,7 @@ def test_same_seed_same_params(setup, reference, tmp_path):
 
 def test_other_seed_other_params(setup, reference, tmp_path):
     exp, trainer, cfg = setup
-    other = loop.train(trainer, tmp_path, exp.seed + 1, cfg, exp.checkpoint_every, 2, progress=False)
+    other = train(trainer, tmp_path, exp.seed + 1, cfg, exp.checkpoint_every)
     a = jax.tree.leaves(reference[1].params)[0]
     assert not np.array_equal(np.asarray(a), np.asarray(jax.tree.leaves(other.params)[0]))
 
@@ -89,7 +97,7 @@ def test_checkpoint_holds_config_and_rejects_other_config(setup, reference):
     exp, trainer, cfg = setup
     other = {"preset": "test", "experiment": {**cfg["experiment"], "seed": 99}}
     with pytest.raises(ValueError, match="different config"):
-        loop.train(trainer, run_dir, exp.seed, other, exp.checkpoint_every, progress=False)
+        train(trainer, run_dir, exp.seed, other, exp.checkpoint_every)
 
 
 def test_train_run_writes_metadata(tmp_path):
@@ -99,7 +107,7 @@ def test_train_run_writes_metadata(tmp_path):
         rotation_run.train_run(exp, "test", tmp_path, progress=False)
     meta_dir = tmp_path / "fresh"
     meta_dir.mkdir()
-    rotation_run.runs.write_metadata(meta_dir, rotation_run.run_config_dict(exp, "test"), exp.seed)
+    runs.write_metadata(meta_dir, runs.config_record(exp, "test"), exp.seed)
     meta = json.loads((meta_dir / "meta.json").read_text())
     assert meta["seed"] == exp.seed and meta["packages"]["jax"] and meta["git_sha"]
     assert rotation_run.load_run_config(meta_dir) == exp

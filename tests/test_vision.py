@@ -14,15 +14,16 @@ from flax import nnx
 
 from experiments import eval_vision, train_vision
 from experiments.configs.vision import get_preset
-from orient_jax import quat
+from orient_jax import profiles, quat
 from orient_jax.envs import noise
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig
-from orient_jax.spec import TASK
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import metrics, model_io, rotation6d
 from orient_jax.vision import run as vision_run
 from orient_jax.vision import train as train_lib
 from orient_jax.vision.model import ModelConfig, PoseNet, macs
+
+CUBE = profiles.get("cube")
 
 TINY_MODEL = ModelConfig(widths=(8, 8, 16, 16), blocks=(0, 0, 0, 1), hidden=32)
 
@@ -34,6 +35,7 @@ def deg(x) -> np.ndarray:
 # --- rotation head and metric -------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_rotation_head_round_trips_quaternion_to_6d_and_back():
     q = quat.canonical(quat.random_uniform(jax.random.PRNGKey(0), (4096,)))
     six = rotation6d.from_matrix(quat.to_matrix(q))
@@ -42,6 +44,7 @@ def test_rotation_head_round_trips_quaternion_to_6d_and_back():
     assert bool(jnp.all(back[:, 3] >= 0))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("axis", [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, 1, 1)])
 def test_from_matrix_handles_half_turns_and_identity(axis):
     """Half turns have w = 0, where naive formulas divide by zero; every pivot of
@@ -54,6 +57,7 @@ def test_from_matrix_handles_half_turns_and_identity(axis):
         assert abs(float(jnp.linalg.norm(back)) - 1) < 1e-6
 
 
+@pytest.mark.unit
 def test_6d_head_orthonormalizes_any_input():
     six = jax.random.normal(jax.random.PRNGKey(1), (256, 6)) * 3
     r = rotation6d.to_matrix(six)
@@ -62,6 +66,7 @@ def test_6d_head_orthonormalizes_any_input():
     assert float(jnp.min(jnp.linalg.det(r))) > 0.9999  # proper rotations, never reflections
 
 
+@pytest.mark.unit
 def test_geodesic_metric_matches_hand_computed_angles():
     x90 = quat.from_axis_angle(jnp.array([1.0, 0, 0]), jnp.asarray(math.pi / 2))
     ident = jnp.array([0.0, 0, 0, 1])
@@ -80,6 +85,7 @@ def test_geodesic_metric_matches_hand_computed_angles():
     assert (s["median_deg"], s["mean_deg"], s["n"], s["acc_5deg"]) == (3.0, 22.0, 5, 0.8)
 
 
+@pytest.mark.unit
 def test_q_and_minus_q_count_as_the_same_orientation():
     q = quat.random_uniform(jax.random.PRNGKey(2), (512,))
     assert float(jnp.max(deg(quat.geodesic_angle(q, -q)))) < 1e-4
@@ -96,6 +102,7 @@ def test_q_and_minus_q_count_as_the_same_orientation():
     np.testing.assert_allclose(a, train_lib.angular_errors_deg(-guess, np.asarray(q)), atol=1e-3)
 
 
+@pytest.mark.unit
 def test_loss_is_about_sqrt2_times_the_angle_for_small_errors():
     axis = jnp.array([0.0, 0.0, 1.0])
     for angle_deg in (0.5, 2.0, 8.0):
@@ -107,40 +114,43 @@ def test_loss_is_about_sqrt2_times_the_angle_for_small_errors():
 # --- labels and preprocessing ----------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_view_labels_put_the_object_where_the_jittered_camera_saw_it():
     """In camera coordinates, the body seen by a jittered camera (looking at the box)
     with the stored label must equal the body seen by the spec camera with the view label."""
     rng = np.random.default_rng(0)
     n = 64
     el, az = np.radians(30 + rng.uniform(-3, 3, n)), np.radians(rng.uniform(-3, 3, n))
-    d = TASK.camera.distance * (1 + rng.uniform(-0.04, 0.04, n))
+    d = CUBE.camera.distance * (1 + rng.uniform(-0.04, 0.04, n))
     pos = d[:, None] * np.stack([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)], 1)
     roll = rng.uniform(-3, 3, n)
     q = np.asarray(quat.canonical(quat.random_uniform(jax.random.PRNGKey(4), (n,))))
-    qv = data_lib.view_labels(q, {"cam_position": pos, "cam_roll_deg": roll})
+    qv = data_lib.view_labels(q, {"cam_position": pos, "cam_roll_deg": roll}, CUBE.camera)
     corners = np.array([[sx, sy, sz] for sx in (-0.1, 0.1) for sy in (-0.1, 0.1) for sz in (-0.1, 0.1)])
     seen = np.einsum("nij,njk,pk->npi", data_lib.camera_rotation(pos, 0 * pos, roll), quat.to_matrix(q), corners)
-    spec = np.einsum("ij,njk,pk->npi", data_lib.spec_camera_rotation(), quat.to_matrix(qv), corners)
+    spec = np.einsum("ij,njk,pk->npi", data_lib.spec_camera_rotation(CUBE.camera), quat.to_matrix(qv), corners)
     np.testing.assert_allclose(seen, spec, atol=1e-6)
     assert 0.5 < np.median(deg(quat.geodesic_angle(q, qv))) < 6  # the jitter is really corrected
     assert np.all(qv[:, 3] >= 0)
     # The spec camera itself needs no correction.
-    nominal = data_lib.spec_camera_rotation()[2] * -TASK.camera.distance
-    same = data_lib.view_labels(q, {"cam_position": np.tile(nominal, (n, 1)), "cam_roll_deg": np.zeros(n)})
+    nominal = data_lib.spec_camera_rotation(CUBE.camera)[2] * -CUBE.camera.distance
+    same = data_lib.view_labels(q, {"cam_position": np.tile(nominal, (n, 1)), "cam_roll_deg": np.zeros(n)}, CUBE.camera)
     np.testing.assert_allclose(same, q, atol=1e-6)
 
 
+@pytest.mark.unit
 def test_preprocess_is_the_contract_formula():
     img = np.zeros((2, 224, 224, 3), np.uint8)
     img[0] = 255
     img[1, 10, 20] = (0, 128, 255)
-    x = np.asarray(data_lib.preprocess(img))
+    x = np.asarray(data_lib.preprocess(img, CUBE.onnx))
     assert x.shape == (2, 3, 224, 224) and x.dtype == np.float32
-    mean, std = np.array(TASK.onnx.image_mean), np.array(TASK.onnx.image_std)
+    mean, std = np.array(CUBE.onnx.image_mean), np.array(CUBE.onnx.image_std)
     np.testing.assert_allclose(x[0, :, 0, 0], (1 - mean) / std, rtol=1e-6)
     np.testing.assert_allclose(x[1, :, 10, 20], (np.array([0, 128, 255]) / 255 - mean) / std, rtol=1e-6)
 
 
+@pytest.mark.unit
 def test_augmentation_is_bounded_and_keyed():
     img = jnp.full((4, 16, 16, 3), 128, jnp.uint8)
     aug = data_lib.Augmentation()
@@ -155,8 +165,9 @@ def test_augmentation_is_bounded_and_keyed():
 # --- model -------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_model_takes_the_contract_input_and_returns_unit_quaternions():
-    model = PoseNet(TINY_MODEL, rngs=nnx.Rngs(0))
+    model = PoseNet(TINY_MODEL, 224, rngs=nnx.Rngs(0))
     model.eval()
     for n in (1, 3):
         q = model(jax.random.normal(jax.random.PRNGKey(n), (n, 3, 224, 224)))
@@ -164,7 +175,7 @@ def test_model_takes_the_contract_input_and_returns_unit_quaternions():
         np.testing.assert_allclose(jnp.linalg.norm(q, axis=-1), 1.0, atol=1e-5)
         assert bool(jnp.all(q[:, 3] >= 0))
     default = ModelConfig()
-    assert macs(default) < 60e6, "the browser runs this every frame: keep it small"
+    assert macs(default, 224) < 60e6, "the browser runs this every frame: keep it small"
     with pytest.raises(ValueError, match="blocks"):
         ModelConfig(widths=(8, 8), blocks=(0,))
 
@@ -174,13 +185,14 @@ def test_model_takes_the_contract_input_and_returns_unit_quaternions():
 
 @pytest.fixture(scope="module")
 def tiny_images(tiny_dataset):
-    return data_lib.load(tiny_dataset)
+    return data_lib.load(tiny_dataset, CUBE)
 
 
+@pytest.mark.integration
 def test_a_few_training_steps_on_real_renders_reduce_the_loss(tiny_images):
     """16 steps over the same 8 real renders: the loss on them must fall well below where it started."""
     exp = dataclasses.replace(get_preset("test"), model=TINY_MODEL, learning_rate=3e-3, warmup_steps=0)
-    trainer = train_lib.make_trainer(exp, steps_per_epoch=16)
+    trainer = train_lib.make_trainer(exp, CUBE, steps_per_epoch=16)
     state = trainer.init(jax.random.PRNGKey(0))
     images, labels = tiny_images.images[:8], tiny_images.quats[:8]
     losses = []
@@ -191,6 +203,7 @@ def test_a_few_training_steps_on_real_renders_reduce_the_loss(tiny_images):
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses
 
 
+@pytest.mark.integration
 def test_train_cli_runs_resumes_exactly_and_evaluates(tiny_dataset, tmp_path, capsys):
     common = [f"data={tiny_dataset}", f"test_data={tiny_dataset}"]
     straight, parted = tmp_path / "straight", tmp_path / "parted"
@@ -212,10 +225,11 @@ def test_train_cli_runs_resumes_exactly_and_evaluates(tiny_dataset, tmp_path, ca
     assert "different config" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_eval_writes_figures_and_an_error_model_the_env_loads(tiny_dataset, tmp_path, capsys):
-    model = PoseNet(TINY_MODEL, rngs=nnx.Rngs(0))
+    model = PoseNet(TINY_MODEL, 224, rngs=nnx.Rngs(0))
     _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    model_io.save(tmp_path / "model", TINY_MODEL, params, stats, {"step": 0})
+    model_io.save(tmp_path / "model", TINY_MODEL, "cube", 224, params, stats, {"step": 0})
     out = tmp_path / "eval"
     args = ["--run", str(tmp_path / "model"), "--data", str(tiny_dataset), "--out", str(out), "--json"]
     assert eval_vision.main(args) == 0
@@ -225,47 +239,50 @@ def test_eval_writes_figures_and_an_error_model_the_env_loads(tiny_dataset, tmp_
     assert result["median_deg"] == pytest.approx(float(np.median(errors)), abs=1e-4)
     model_noise = noise.load(out / "error_model.json")
     assert model_noise.median_deg() == pytest.approx(float(np.median(errors)), abs=0.01)
-    env = RotationEnv(RotationEnvConfig(noise_model=str(out / "error_model.json")))
+    env = RotationEnv(CUBE, RotationEnvConfig(noise_model=str(out / "error_model.json")))
     obs = env.reset(jax.random.PRNGKey(0)).obs
-    assert obs.shape == (TASK.observation.size,) and bool(jnp.all(jnp.isfinite(obs)))
+    assert obs.shape == (CUBE.observation.size,) and bool(jnp.all(jnp.isfinite(obs)))
 
 
+@pytest.mark.integration
 def test_missing_or_corrupt_models_and_data_stop_with_clear_errors(tmp_path, capsys):
     assert eval_vision.main(["--run", str(tmp_path / "nothing"), "--data", str(tmp_path)]) == 2
     assert "no orientation model" in capsys.readouterr().err
-    model = PoseNet(TINY_MODEL, rngs=nnx.Rngs(0))
+    model = PoseNet(TINY_MODEL, 224, rngs=nnx.Rngs(0))
     _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    folder = model_io.save(tmp_path / "m", TINY_MODEL, params, stats, {})
+    folder = model_io.save(tmp_path / "m", TINY_MODEL, "cube", 224, params, stats, {})
     (folder / "model.msgpack").write_bytes(b"\x00garbage")
     with pytest.raises(ValueError, match="corrupt"):
         model_io.load(folder)
-    model_io.save(folder, TINY_MODEL, params, stats, {})
+    model_io.save(folder, TINY_MODEL, "cube", 224, params, stats, {})
     assert eval_vision.main(["--run", str(folder), "--data", str(tmp_path / "no-data")]) == 2
     assert "no dataset" in capsys.readouterr().err
     assert train_vision.main(["--config", "nope"]) == 2
     assert train_vision.main(["--config", "test", "batch_size=0"]) == 2
 
 
+@pytest.mark.integration
 def test_fine_tuning_starts_from_the_given_model(tmp_path):
-    model = PoseNet(TINY_MODEL, rngs=nnx.Rngs(7))
+    model = PoseNet(TINY_MODEL, 224, rngs=nnx.Rngs(7))
     _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-    folder = model_io.save(tmp_path / "m", TINY_MODEL, params, stats, {})
+    folder = model_io.save(tmp_path / "m", TINY_MODEL, "cube", 224, params, stats, {})
     exp = dataclasses.replace(get_preset("test"), model=TINY_MODEL, init_from=str(folder))
-    state = train_lib.make_trainer(exp, steps_per_epoch=4).init(jax.random.PRNGKey(0))
+    state = train_lib.make_trainer(exp, CUBE, steps_per_epoch=4).init(jax.random.PRNGKey(0))
     for x, y in zip(jax.tree.leaves(state.params), jax.tree.leaves(params)):
         np.testing.assert_array_equal(x, y)
     other = dataclasses.replace(exp, model=ModelConfig(widths=(8, 8, 16, 32), blocks=(0, 0, 0, 1), hidden=32))
     with pytest.raises(ValueError, match="different architecture"):
-        train_lib.make_trainer(other, steps_per_epoch=4).init(jax.random.PRNGKey(0))
+        train_lib.make_trainer(other, CUBE, steps_per_epoch=4).init(jax.random.PRNGKey(0))
 
 
+@pytest.mark.integration
 def test_shipped_model_sees_fresh_renders_and_its_eval_meets_the_goal(tiny_images):
     """The shipped weights work on images rendered in this session (the tiny preset: the
     same draws as data/full's first 32, so training images; this checks loading and the
     whole render -> labels -> model path, not generalization), and the held-out test
     figures shipped with them meet the goal."""
     model, info = model_io.load(None)
-    pred = vision_run.predict(model, tiny_images.images, batch=32)
+    pred = vision_run.predict(model, tiny_images.images, CUBE.onnx, batch=32)
     errors = train_lib.angular_errors_deg(pred, tiny_images.quats)
     assert np.median(errors) < 4.0, np.sort(errors)
     shipped = json.loads((model_io.SHIPPED_POSE_MODEL / "eval" / "vision_eval.json").read_text())

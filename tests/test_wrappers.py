@@ -3,13 +3,19 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig
+from orient_jax import profiles
 from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
+
+pytestmark = pytest.mark.integration
+
+CUBE = profiles.get("cube")
 
 
 def test_episode_auto_reset_truncates_and_resets_fresh():
-    env = EpisodeAutoReset(RotationEnv(RotationEnvConfig(noise_deg=0.0)), episode_length=3)
+    env = EpisodeAutoReset(RotationEnv(CUBE, RotationEnvConfig(noise_deg=0.0)), episode_length=3)
     reset, step = jax.jit(jax.vmap(env.reset)), jax.jit(jax.vmap(env.step))
     state = reset(jax.random.split(jax.random.PRNGKey(0), 4))
     first_q = state.pipeline_state.qpos[:, 3:7]
@@ -33,7 +39,7 @@ def test_episode_auto_reset_truncates_and_resets_fresh():
 
 
 def test_staggered_starts_spread_episode_boundaries():
-    env = wrap_for_training(RotationEnv(), episode_length=300)
+    env = wrap_for_training(RotationEnv(CUBE), episode_length=300)
     state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(1), 256))
     steps = np.asarray(state.info["steps"])
     assert steps.min() >= 0 and steps.max() < 300

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.envs.humanoid import HumanoidConfig
-from orient_jax.humanoid_config import HumanoidExperiment
+from orient_jax.tasks.humanoid.config import HumanoidExperiment
+from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 FAST = HumanoidConfig(physics="fast")
 # What dqn_seed adds to the published recipe (see there); dqn_test uses it too, so the

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.config import RotationExperiment
-from orient_jax.envs.rotation import RotationEnvConfig
+from orient_jax.tasks.rotation.config import RotationExperiment
+from orient_jax.tasks.rotation.env import RotationEnvConfig
 
 PRESETS = {
     # Fits the 2-core CPU machine: ~14k env steps/s, about 13 minutes.

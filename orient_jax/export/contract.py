@@ -1,11 +1,13 @@
 """The browser contract for the shipped ONNX files, and the checker that enforces it.
 
-A shipped directory (``web/public/models``) holds ``pose.onnx``, ``policy.onnx``,
-``task.json`` and ``manifest.json``. ``check_file`` loads one ONNX file with onnx and
-onnxruntime and lists every way in which it breaks the contract; ``check_dir`` does that
-for the whole directory and also checks ``task.json`` against the spec and every file
-against the hashes in ``manifest.json``. Problems are sentences that name the file, the
-tensor or node, what was expected and what was found.
+A task profile's export directory (``web/public/models`` for ``cube``) holds its pose
+model, its policy, its ``task.json`` (file names and tensor names from the profile) and
+``manifest.json``. ``check_file`` loads one ONNX file with onnx and onnxruntime and
+lists every way in which it breaks its contract; ``check_dir`` does that for the whole
+directory and also checks ``task.json`` against the profile and every file against the
+hashes in ``manifest.json``. Problems are sentences that name the file, the tensor or
+node, what was expected and what was found. The Humanoid policies have fixed contracts
+of their own (``HUMANOID``), checked the same way.
 
 What is checked, per file:
 
@@ -40,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
 
 # onnxruntime-web 1.30 is what the browser runs. ONNX Runtime's compatibility table
 # (onnxruntime.ai/docs/reference/compatibility.html, "ONNX opset support") lists
@@ -82,18 +84,28 @@ class ModelContract:
     output_range: tuple[float, float] | None = None  # closed interval every output value must lie in
 
 
-POSE = ModelContract(
-    "pose.onnx",
-    TensorContract(TASK.onnx.pose_input, (None, 3, TASK.camera.resolution, TASK.camera.resolution)),
-    TensorContract(TASK.onnx.pose_output, (None, 4)),
-)
-POLICY = ModelContract(
-    "policy.onnx",
-    TensorContract(TASK.onnx.policy_input, (None, TASK.observation.size)),
-    TensorContract(TASK.onnx.policy_output, (None, TASK.action.size)),
-    output_range=(-1.0, 1.0),
-)
-# The Humanoid policies (not part of the browser demo): Gymnasium Humanoid-v4 observations
+def pose_contract(spec: TaskSpec) -> ModelContract:
+    """The profile's pose CNN: its camera image in, a quaternion out."""
+    r = spec.camera.resolution
+    return ModelContract(
+        spec.artifacts.pose_file,
+        TensorContract(spec.onnx.pose_input, (None, 3, r, r)),
+        TensorContract(spec.onnx.pose_output, (None, 4)),
+    )
+
+
+def policy_contract(spec: TaskSpec) -> ModelContract:
+    """The profile's deterministic policy: its observation in, actions in [-1, 1] out."""
+    return ModelContract(
+        spec.artifacts.policy_file,
+        TensorContract(spec.onnx.policy_input, (None, spec.observation.size)),
+        TensorContract(spec.onnx.policy_output, (None, spec.action.size)),
+        output_range=(-1.0, 1.0),
+    )
+
+
+PROFILE_MODELS = ("pose", "policy")
+# The Humanoid policies (not part of a browser demo): Gymnasium Humanoid-v4 observations
 # in, motor controls in its action box out.
 HUMANOID_OBS, HUMANOID_ACT, HUMANOID_LIMIT = 376, 17, 0.4
 HUMANOID_DQN = ModelContract(
@@ -103,9 +115,17 @@ HUMANOID_DQN = ModelContract(
     output_range=(-HUMANOID_LIMIT, HUMANOID_LIMIT),
 )
 HUMANOID_PPO = dataclasses.replace(HUMANOID_DQN, file="humanoid_ppo.onnx")
-CONTRACTS = {"pose": POSE, "policy": POLICY, "humanoid_dqn": HUMANOID_DQN, "humanoid_ppo": HUMANOID_PPO}
-TASK_FILE = "task.json"
-MANIFEST_FILE = "manifest.json"
+HUMANOID = {"humanoid_dqn": HUMANOID_DQN, "humanoid_ppo": HUMANOID_PPO}
+MODELS = (*PROFILE_MODELS, *HUMANOID)  # every model name check_dir knows
+
+
+def contracts(spec: TaskSpec | None) -> dict[str, ModelContract]:
+    """Every contract by model name: the profile's pose and policy (with a spec), and the Humanoid's."""
+    own = {"pose": pose_contract(spec), "policy": policy_contract(spec)} if spec is not None else {}
+    return {**own, **HUMANOID}
+
+
+MANIFEST_FILE = "manifest.json"  # what the exporter wrote, beside the files (hashes, sources, parity)
 
 
 @dataclasses.dataclass
@@ -363,32 +383,38 @@ def _check_runs(session, contract: ModelContract, report: FileReport) -> None:
 # --- the shipped directory --------------------------------------------------------------
 
 
-def check_dir(directory: str | Path, models: tuple[str, ...] = ("pose", "policy")) -> Report:
-    """Check the named models (keys of ``CONTRACTS``), task.json and manifest.json in a directory."""
+def check_dir(directory: str | Path, spec: TaskSpec | None, models: tuple[str, ...] = PROFILE_MODELS) -> Report:
+    """Check the named models (``MODELS``), and manifest.json when there is one. With a
+    profile model among them, the contracts and task.json are ``spec``'s."""
     directory = Path(directory)
-    files = [check_file(directory / CONTRACTS[m].file, CONTRACTS[m]) for m in models]
-    files.append(check_task_json(directory / TASK_FILE))
+    known = contracts(spec)
+    unknown = [m for m in models if m not in known]
+    if unknown:
+        raise ValueError(f"no contract for {unknown} (profile models need a task profile); known: {sorted(known)}")
+    files = [check_file(directory / known[m].file, known[m]) for m in models]
+    if spec is not None and any(m in PROFILE_MODELS for m in models):
+        files.append(check_task_json(directory / spec.artifacts.task_file, spec))
     if (directory / MANIFEST_FILE).exists():
         files.append(check_manifest(directory))
     return Report(str(directory), files)
 
 
-def check_task_json(path: Path) -> FileReport:
-    report = FileReport(TASK_FILE)
+def check_task_json(path: Path, spec: TaskSpec) -> FileReport:
+    report = FileReport(path.name)
     if not path.is_file():
-        report.fail(f"missing ({path}); write it with `python -m orient_jax.spec` or the export")
+        report.fail(f"missing ({path}); write it with `python -m orient_jax.profiles {spec.name}` or the export")
         return report
     try:
         shipped = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         report.fail(f"is not valid JSON: {e}")
         return report
-    expected = json.loads(json.dumps(TASK.to_dict()))  # tuples -> lists, as written
+    expected = spec.to_dict()
     if shipped != expected:
         keys = sorted(k for k in expected.keys() | shipped.keys() if shipped.get(k) != expected.get(k))
         report.fail(
-            f"does not match orient_jax/spec.py (differs in: {', '.join(keys)}); it is stale: re-export or run "
-            "`python -m orient_jax.spec`"
+            f"does not match task profile {spec.name!r} (differs in: {', '.join(keys)}); it is stale or another "
+            f"profile's: re-export, or run `python -m orient_jax.profiles {spec.name}`"
         )
     return report
 

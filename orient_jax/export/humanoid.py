@@ -1,6 +1,6 @@
 """Humanoid policies (PPO or branching DQN) -> ONNX, ``obs [N,376] -> action [N,17]``.
 
-The graph is the deterministic policy exactly as ``orient_jax.humanoid_run.load_policy``
+The graph is the deterministic policy exactly as ``orient_jax.tasks.humanoid.run.load_policy``
 returns it: observation normalization folded in as constants, then either
 ``0.4 * tanh(actor(obs))`` (PPO) or the arg-max bin of every Q head mapped to its
 action value (DQN). Nothing samples; epsilon-greedy exploration is training-only.
@@ -17,7 +17,7 @@ from orient_jax.export.onnx_export import BATCH_DIM, _quiet_exporter, finalize
 
 
 def export_humanoid_policy(policy, algo: str) -> onnx.ModelProto:
-    c = contract.CONTRACTS[f"humanoid_{algo}"]
+    c = contract.HUMANOID[f"humanoid_{algo}"]
     with _quiet_exporter():
         proto = to_onnx(
             policy,
@@ -28,7 +28,7 @@ def export_humanoid_policy(policy, algo: str) -> onnx.ModelProto:
             output_names=[c.output.name],
         )
     doc = f"Humanoid-v4 {algo.upper()} policy, deterministic: observation (376) -> motor controls in [-0.4, 0.4]^17"
-    return finalize(proto, f"humanoid_{algo}", doc)
+    return finalize(proto, f"humanoid_{algo}", None, doc)
 
 
 def parity(path, policy, observations: np.ndarray) -> dict:

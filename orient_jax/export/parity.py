@@ -22,11 +22,11 @@ import jax
 import numpy as np
 from flax import nnx
 
-from orient_jax import dataset as dataset_lib
+from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo.networks import Networks, Params, make_policy
 from orient_jax.export import contract
-from orient_jax.normalization import RunningStats
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.vision import dataset as dataset_lib
 from orient_jax.vision.data import preprocess
 from orient_jax.vision.model import PoseNet
 
@@ -89,6 +89,7 @@ def compare(
 
 
 def pose_fn(model: PoseNet) -> Callable[[np.ndarray], np.ndarray]:
+    """The model on contract inputs (already preprocessed)."""
     graphdef, state = nnx.split(model)
 
     @jax.jit
@@ -106,32 +107,35 @@ def policy_fn(networks: Networks, params: Params, normalizer: RunningStats) -> C
 # --- inputs -------------------------------------------------------------------------------
 
 
-def random_images(n: int, batch: int = 50, seed: int = 0) -> Iterator[np.ndarray]:
-    """``n`` uniformly random 8-bit RGB images, preprocessed to the contract input, in batches."""
+def random_images(spec: TaskSpec, n: int, batch: int = 50, seed: int = 0) -> Iterator[np.ndarray]:
+    """``n`` uniformly random 8-bit RGB images of ``spec``'s camera size, preprocessed to its
+    contract input, in batches."""
     rng = np.random.default_rng(seed)
-    size = TASK.camera.resolution
+    size = spec.camera.resolution
     for start in range(0, n, batch):
         pixels = rng.integers(0, 256, (min(batch, n - start), size, size, 3), dtype=np.uint8)
-        yield np.asarray(preprocess(pixels))
+        yield np.asarray(preprocess(pixels, spec.onnx))
 
 
-def rendered_images(root: str | Path, n: int | None = None, batch: int = 64) -> Iterator[np.ndarray]:
-    """The first ``n`` (all when None) images of a rendered dataset, preprocessed, in batches."""
+def rendered_images(root: str | Path, spec: TaskSpec, n: int | None = None, batch: int = 64) -> Iterator[np.ndarray]:
+    """The first ``n`` (all when None) images of a dataset rendered for ``spec``, preprocessed,
+    in batches."""
+    dataset_lib.check_spec(dataset_lib.read_manifest(Path(root)), Path(root), spec)
     left = n
     for shard in dataset_lib.iter_shards(Path(root)):
         images = shard[dataset_lib.IMAGES]
         if left is not None:
             images, left = images[:left], left - min(left, len(images))
         for start in range(0, len(images), batch):
-            yield np.asarray(preprocess(images[start : start + batch]))
+            yield np.asarray(preprocess(images[start : start + batch], spec.onnx))
         if left == 0:
             return
 
 
-def random_observations(n: int, seed: int = 0) -> np.ndarray:
-    """``[n, obs]`` raw observations: mostly N(0, 2^2), every 10th row scaled by 1e3."""
+def random_observations(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """``[n, size]`` raw observations: mostly N(0, 2^2), every 10th row scaled by 1e3."""
     rng = np.random.default_rng(seed)
-    obs = rng.normal(0.0, 2.0, (n, contract.POLICY.input.shape[1]))
+    obs = rng.normal(0.0, 2.0, (n, size))
     obs[::10] *= 1e3
     return obs.astype(np.float32)
 
@@ -142,14 +146,15 @@ def fixed_input(shape: tuple[int, ...]) -> np.ndarray:
     return (np.sin(np.arange(int(np.prod(shape))) * 12.9898) * 0.5).astype(np.float32).reshape(shape)
 
 
-def web_runtime_parity(directory: str | Path, bench_result: dict) -> dict[str, float]:
+def web_runtime_parity(directory: str | Path, spec: TaskSpec, bench_result: dict) -> dict[str, float]:
     """Max |onnxruntime-web - onnxruntime CPU| per file on the fixed input, from the JSON
-    line that ``web/bench/ort-latency.mjs`` prints."""
+    line that ``web/bench/ort-latency.mjs`` prints for ``spec``'s files."""
     diffs = {}
+    by_file = {c.file: c for c in contract.contracts(spec).values()}
     for entry in bench_result.get("results", []):
         if "output_for_fixed_input" not in entry:
             continue
-        c = next(c for c in contract.CONTRACTS.values() if c.file == entry["file"])
+        c = by_file[entry["file"]]
         x = fixed_input((1, *c.input.shape[1:]))
         y = ort_session(Path(directory) / c.file).run([c.output.name], {c.input.name: x})[0].ravel()
         web = np.asarray(entry["output_for_fixed_input"], np.float64)

@@ -6,9 +6,11 @@ the in-memory protos), and only when both pass do the files replace the shipped 
 atomic rename each, ``manifest.json`` last. A failure leaves the output directory as it
 was and raises ``ExportError`` with every problem listed.
 
-Sources: ``--policy-run`` / ``--vision-run`` (a run directory or a model folder), else
-the shipped ``models/rotation_policy`` / ``models/pose``. With no pose model anywhere
-the policy is exported alone and the result says so; no placeholder pose file is written.
+Everything follows one task profile (``ExportOptions.task``): the file and tensor names,
+the shapes, the preprocessing, ``task.json`` and the default output folder. Sources:
+``--policy-run`` / ``--vision-run`` (a run directory or a model folder), else the shipped
+``models/rotation_policy`` / ``models/pose``. With no pose model anywhere the policy is
+exported alone and the result says so; no placeholder pose file is written.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from orient_jax import dataset as dataset_lib
-from orient_jax import runs, spec
-from orient_jax.agents.ppo import policy_io
+from orient_jax import profiles
+from orient_jax.core import runs
 from orient_jax.export import contract, onnx_export, parity
+from orient_jax.profiles.spec import SPEC_VERSION, TaskSpec, write_task_json
+from orient_jax.tasks.rotation import run as rotation_run
+from orient_jax.vision import dataset as dataset_lib
 from orient_jax.vision import model_io
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = REPO / "web" / "public" / "models"
 MANIFEST_FORMAT = "orient-jax-onnx-manifest/1"
 VERSIONED = ("jax2onnx", "onnx", "onnxruntime", "onnx-ir", "jax", "jaxlib", "flax", "numpy")
 _SOURCE_KEYS = ("run_dir", "update", "step", "seed", "shipped_eval")
@@ -46,9 +49,15 @@ class RefusedError(ExportError):
     """The export ran, but what it produced breaks the contract or parity: nothing was shipped."""
 
 
+def default_out(spec: TaskSpec) -> Path:
+    """Where a profile's files go unless told otherwise (``cube``: web/public/models)."""
+    return REPO / spec.artifacts.export_dir
+
+
 @dataclasses.dataclass(frozen=True)
 class ExportOptions:
-    out: Path = DEFAULT_OUT
+    task: str = "cube"  # the task profile the files are for
+    out: Path | None = None  # None: the profile's export folder (default_out)
     vision_run: Path | None = None  # None: models/pose if it exists, else no pose export
     policy_run: Path | None = None  # None: models/rotation_policy
     parity_random: int = 1000  # random inputs per model
@@ -58,6 +67,7 @@ class ExportOptions:
     seed: int = 0  # for the random parity inputs
 
     def __post_init__(self):
+        profiles.get(self.task)  # an unknown profile says which exist
         if self.parity_random <= 0:
             raise ValueError(f"parity_random must be positive, got {self.parity_random}")
         if self.parity_real is not None and self.parity_real <= 0:
@@ -89,7 +99,8 @@ class _Staged:
 def run_export(options: ExportOptions, log=print) -> dict:
     """Export, check and ship; return the manifest written. Raises ``ExportError`` (``RefusedError``
     when the exported files fail the contract or parity)."""
-    out = Path(options.out)
+    spec = profiles.get(options.task)
+    out = Path(options.out) if options.out is not None else default_out(spec)
     vision_path = _pose_source_path(options.vision_run)
     if vision_path is None:
         log(
@@ -106,14 +117,15 @@ def run_export(options: ExportOptions, log=print) -> dict:
         bar.update()
 
     try:
-        staged = {"policy": _stage_policy(options.policy_run, staging)}
+        staged = {"policy": _stage_policy(options.policy_run, spec, staging)}
         step("policy exported")
         if vision_path is not None:
             kind = "run" if options.vision_run is not None else "shipped"
-            staged["pose"] = _stage_pose(vision_path, kind, staging)
+            staged["pose"] = _stage_pose(vision_path, kind, spec, staging)
             step("pose exported")
-        spec.write_task_json(staging / contract.TASK_FILE)
-        report = contract.check_dir(staging, models=tuple(sorted(staged)))
+        task_file = spec.artifacts.task_file
+        write_task_json(spec, staging / task_file)
+        report = contract.check_dir(staging, spec, models=tuple(sorted(staged)))
         step("contract checked")
         if not report.ok:
             raise RefusedError(
@@ -121,7 +133,7 @@ def run_export(options: ExportOptions, log=print) -> dict:
             )
         parities = {}
         for name, item in staged.items():
-            parities[name] = _compare(name, item, staging, options, log)
+            parities[name] = _compare(name, item, spec, staging, options, log)
             step(f"{name} parity")
         failures = [
             f"{name}.onnx on {p.inputs}: max |onnx - jax| {max(p.max_abs, p.single_max_abs):.3g} "
@@ -132,8 +144,8 @@ def run_export(options: ExportOptions, log=print) -> dict:
         ]
         if failures:
             raise RefusedError("ONNX and JAX disagree; nothing was shipped:\n  " + "\n  ".join(failures))
-        manifest = _manifest(staging, staged, parities, report, options.tolerance)
-        for name in [item.contract.file for item in staged.values()] + [contract.TASK_FILE]:
+        manifest = _manifest(staging, spec, staged, parities, report, options.tolerance)
+        for name in [item.contract.file for item in staged.values()] + [task_file]:
             (staging / name).replace(out / name)  # atomic per file; the manifest goes last
         onnx_export.save_atomic(json.dumps(manifest, indent=2).encode() + b"\n", out / contract.MANIFEST_FILE)
         step("shipped")
@@ -142,33 +154,41 @@ def run_export(options: ExportOptions, log=print) -> dict:
     finally:
         bar.close()
         shutil.rmtree(staging, ignore_errors=True)
-    stale = out / contract.POSE.file
+    stale = out / spec.artifacts.pose_file
     if "pose" not in staged and stale.exists():
         log(f"warning: {_display(stale)} is left from an earlier export and is not in the new manifest")
     return manifest
 
 
-def _stage_policy(policy_run: Path | None, staging: Path) -> _Staged:
+def _stage_policy(policy_run: Path | None, spec: TaskSpec, staging: Path) -> _Staged:
     source = _policy_source(policy_run)
-    networks, params, normalizer, _ = policy_io.load_policy(source.path)
-    onnx_export.save_atomic(onnx_export.export_policy(networks, params, normalizer), staging / contract.POLICY.file)
-    return _Staged(contract.POLICY, source, parity.policy_fn(networks, params, normalizer))
+    networks, params, normalizer, _ = rotation_run.load_rotation_policy(source.path, spec)
+    c = contract.policy_contract(spec)
+    onnx_export.save_atomic(onnx_export.export_policy(networks, params, normalizer, spec), staging / c.file)
+    return _Staged(c, source, parity.policy_fn(networks, params, normalizer))
 
 
-def _stage_pose(path: Path, kind: str, staging: Path) -> _Staged:
+def _stage_pose(path: Path, kind: str, spec: TaskSpec, staging: Path) -> _Staged:
     model, info = model_io.load(path)
-    onnx_export.save_atomic(onnx_export.export_pose(model), staging / contract.POSE.file)
-    return _Staged(contract.POSE, _Source(kind, path, info), parity.pose_fn(model))
+    if info["task"] != spec.name:
+        raise ExportError(f"the pose model at {_display(path)} was trained for task profile {info['task']!r}, "
+                          f"not {spec.name!r}")  # fmt: skip
+    c = contract.pose_contract(spec)
+    onnx_export.save_atomic(onnx_export.export_pose(model, spec), staging / c.file)
+    return _Staged(c, _Source(kind, path, info), parity.pose_fn(model))
 
 
-def _compare(name: str, item: _Staged, staging: Path, options: ExportOptions, log) -> list[parity.Parity]:
+def _compare(
+    name: str, item: _Staged, spec: TaskSpec, staging: Path, options: ExportOptions, log
+) -> list[parity.Parity]:
     """Parity of a staged file: random inputs, and for the pose model the renders too."""
     session = parity.ort_session(staging / item.contract.file)
     n, seed = options.parity_random, options.seed
     if name == "policy":
-        inputs = parity.batched(parity.random_observations(n, seed=seed), 100)
+        inputs = parity.batched(parity.random_observations(n, spec.observation.size, seed=seed), 100)
         return [parity.compare(item.jax_fn, session, inputs, f"{n} random observations")]
-    results = [parity.compare(item.jax_fn, session, parity.random_images(n, seed=seed), f"{n} random images")]
+    random_images = parity.random_images(spec, n, seed=seed)
+    results = [parity.compare(item.jax_fn, session, random_images, f"{n} random images")]
     if options.parity_data is None:
         log("note: pose parity on real renders skipped (no --parity-data)")
         return results
@@ -178,7 +198,7 @@ def _compare(name: str, item: _Staged, staging: Path, options: ExportOptions, lo
             "--parity-data none to compare on random inputs only"
         )
     where = _display(Path(options.parity_data))
-    images = parity.rendered_images(options.parity_data, options.parity_real)
+    images = parity.rendered_images(options.parity_data, spec, options.parity_real)
     p = parity.compare(item.jax_fn, session, images, f"renders from {where}")
     results.append(dataclasses.replace(p, inputs=f"{p.n} renders from {where}"))
     return results
@@ -195,7 +215,7 @@ def _pose_source_path(vision_run: Path | None) -> Path | None:
 
 def _policy_source(policy_run: Path | None) -> _Source:
     if policy_run is None:
-        path = policy_io.SHIPPED_ROTATION_POLICY
+        path = rotation_run.SHIPPED_POLICY
         if not path.exists():
             raise ExportError(
                 f"no shipped policy at {_display(path)}; pass --policy-run RUN or ship one with "
@@ -209,7 +229,9 @@ def _policy_source(policy_run: Path | None) -> _Source:
     return _Source("run", path, {**_read_info(folder / "policy.json"), "run_dir": _display(path)})
 
 
-def _manifest(staging: Path, staged: dict, parities: dict, report: contract.Report, tolerance: float) -> dict:
+def _manifest(
+    staging: Path, spec: TaskSpec, staged: dict, parities: dict, report: contract.Report, tolerance: float
+) -> dict:
     infos = {f.file: f.info for f in report.files}
     files = {}
     for name, item in sorted(staged.items()):
@@ -227,16 +249,17 @@ def _manifest(staging: Path, staged: dict, parities: dict, report: contract.Repo
             "ops": info.get("ops"),
             "parity": [p.to_dict() for p in parities.get(name, [])],
         }
-    task = (staging / contract.TASK_FILE).read_bytes()
-    files[contract.TASK_FILE] = {
+    task = (staging / spec.artifacts.task_file).read_bytes()
+    files[spec.artifacts.task_file] = {
         "sha256": contract.sha256_hex(task),
         "bytes": len(task),
-        "spec_version": spec.SPEC_VERSION,
+        "spec_version": SPEC_VERSION,
     }
     return {
         "format": MANIFEST_FORMAT,
         "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "git_sha": runs.git_sha(),
+        "task": spec.name,
         "models": sorted(staged),
         "pose_exported": "pose" in staged,
         "target_runtime": contract.WEB_RUNTIME,

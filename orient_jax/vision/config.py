@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from orient_jax import profiles
+from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision.data import Augmentation
 from orient_jax.vision.model import ModelConfig
 
 
 @dataclasses.dataclass(frozen=True)
 class VisionExperiment:
+    task: str = "cube"  # the task profile (orient_jax.profiles): camera, image contract, dataset check
     seed: int = 0
     data: str = "data/full"  # training renders; validation is their last val_count images
     val_count: int = 1024
@@ -29,6 +32,7 @@ class VisionExperiment:
     keep_checkpoints: int = 2
 
     def __post_init__(self):
+        profiles.get(self.task)  # an unknown profile says which exist
         positive = ("batch_size", "epochs", "log_every", "eval_batch", "keep_checkpoints")
         for name in positive:
             if getattr(self, name) <= 0:
@@ -39,3 +43,7 @@ class VisionExperiment:
             raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction}")
         if self.val_count <= 0:
             raise ValueError(f"val_count must be positive, got {self.val_count}")
+
+    @property
+    def spec(self) -> TaskSpec:
+        return profiles.get(self.task)

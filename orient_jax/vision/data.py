@@ -3,13 +3,13 @@
 * **Labels.** The renders jitter the camera a few degrees around the spec camera, and
   a camera turn is invisible against a plain background: the image only fixes the
   object's rotation *relative to the camera*. ``view_labels`` therefore re-expresses
-  each label as the rotation that gives the same view from the spec (browser) camera
-  looking straight at the box: ``R_view = C_spec^T C_image R``, where ``C`` maps world
-  to camera axes. The browser's camera is the spec camera, so this is what the model
+  each label as the rotation that gives the same view from the profile's (browser)
+  camera looking straight at the box: ``R_view = C_spec^T C_image R``, where ``C`` maps
+  world to camera axes. The browser's camera is the profile's, so this is what the model
   must predict there; on a set rendered without camera jitter it is the stored label.
 * **Splits** are by index: validation is the last ``val_count`` images of the training
   set; the test set is a separately rendered dataset with its own seed (``data/test``).
-* **Preprocessing** is the browser contract's, written once (``preprocess``); the
+* **Preprocessing** is the profile's ONNX contract, written once (``preprocess``); the
   augmentation works on 8-bit RGB before it, like a camera would, and touches only
   what leaves the label unchanged (exposure, contrast, white balance, sensor noise).
 """
@@ -23,9 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from orient_jax import dataset as dataset_lib
 from orient_jax import quat
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import Camera, OnnxContract, TaskSpec
+from orient_jax.vision import dataset as dataset_lib
 
 Array = jax.Array
 
@@ -45,15 +45,16 @@ def camera_rotation(position: np.ndarray, target: np.ndarray, roll_deg: np.ndarr
     return np.stack([right, up, forward], axis=-2)
 
 
-def spec_camera_rotation() -> np.ndarray:
-    cam = TASK.camera
+def spec_camera_rotation(cam: Camera) -> np.ndarray:
+    """World -> camera rotation of the profile's camera, looking straight at the box."""
     el, az = math.radians(cam.elevation_deg), math.radians(cam.azimuth_deg)
     position = cam.distance * np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
     return camera_rotation(position[None], np.zeros((1, 3)), np.zeros(1))[0]
 
 
-def view_labels(quats: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
-    """Labels as seen from the spec camera (see the module docstring); ``[N, 4]`` float32, w >= 0.
+def view_labels(quats: np.ndarray, params: dict[str, np.ndarray], cam: Camera) -> np.ndarray:
+    """Labels as seen from the profile's camera ``cam`` (see the module docstring); ``[N, 4]``
+    float32, w >= 0.
 
     The box centre is the world origin in every render, so the camera that looks
     straight at the box sits at ``cam_position`` and looks at the origin.
@@ -62,7 +63,7 @@ def view_labels(quats: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
         raise dataset_lib.DatasetError("the dataset has no per-image camera parameters (cam_position, cam_roll_deg)")
     n = len(quats)
     image_cam = camera_rotation(params["cam_position"], np.zeros((n, 3)), params["cam_roll_deg"])
-    correction = spec_camera_rotation().T @ image_cam  # [N, 3, 3]
+    correction = spec_camera_rotation(cam).T @ image_cam  # [N, 3, 3]
     q = quat.multiply(quat.from_matrix(jnp.asarray(correction, jnp.float32)), jnp.asarray(quats))
     return np.asarray(quat.canonical(quat.normalize(q)), np.float32)
 
@@ -83,10 +84,10 @@ class ImageSet:
         return ImageSet(self.images[rows], self.quats[rows], self.indices[rows], self.source)
 
 
-def load(root, checksums: bool = True) -> ImageSet:
-    """A validated dataset (``orient_jax.dataset.load``) with view labels."""
-    data = dataset_lib.load(root, checksums=checksums)
-    labels = view_labels(data.quats, data.params)
+def load(root, spec: TaskSpec, checksums: bool = True) -> ImageSet:
+    """A validated dataset rendered for ``spec`` (``orient_jax.vision.dataset.load``), with view labels."""
+    data = dataset_lib.load(root, spec, checksums=checksums)
+    labels = view_labels(data.quats, data.params, spec.camera)
     return ImageSet(data.images, labels, np.arange(len(data)), str(root))
 
 
@@ -97,11 +98,11 @@ def split(data: ImageSet, val_count: int) -> tuple[ImageSet, ImageSet]:
     return data.take(slice(0, len(data) - val_count)), data.take(slice(len(data) - val_count, len(data)))
 
 
-def preprocess(images: Array) -> Array:
+def preprocess(images: Array, onnx: OnnxContract) -> Array:
     """8-bit (or [0, 255] float) RGB ``[N, H, W, 3]`` -> the contract's input ``[N, 3, H, W]``:
-    divide by 255, subtract the ImageNet mean, divide by its std, channels first."""
-    mean = jnp.asarray(TASK.onnx.image_mean, jnp.float32)
-    std = jnp.asarray(TASK.onnx.image_std, jnp.float32)
+    divide by 255, subtract the contract's mean (ImageNet's), divide by its std, channels first."""
+    mean = jnp.asarray(onnx.image_mean, jnp.float32)
+    std = jnp.asarray(onnx.image_std, jnp.float32)
     x = (jnp.asarray(images, jnp.float32) / 255.0 - mean) / std
     return jnp.transpose(x, (0, 3, 1, 2))
 

@@ -1,14 +1,15 @@
 """The orientation CNN: the browser contract's image in, a unit quaternion out.
 
-Input ``[N, 3, 224, 224]`` float32, RGB, NCHW, ImageNet-normalized (exactly
-``spec.TASK.onnx``'s pose input); output ``[N, 4]`` unit quaternions (x, y, z, w),
-w >= 0, body -> world in the spec's frame. Inside, the network regresses the 6D
-representation, turns it into a rotation matrix by Gram-Schmidt, and the matrix into a
-quaternion (``quat.from_matrix``); training losses use the matrix.
+Input ``[N, 3, R, R]`` float32, RGB, NCHW, ImageNet-normalized (exactly a task
+profile's pose input; R is its camera resolution, the model's ``image_size``); output
+``[N, 4]`` unit quaternions (x, y, z, w), w >= 0, body -> world in the profile's frame.
+Inside, the network regresses the 6D representation, turns it into a rotation matrix by
+Gram-Schmidt, and the matrix into a quaternion (``quat.from_matrix``); training losses
+use the matrix.
 
 Built for speed, because the browser runs it every frame: the image is average-pooled
 2x before the first convolution, every stage halves the resolution, and the head reads
-the final 7 x 7 map flattened (keeping *where* features are, which a global pool would
+the final map (7 x 7 for 224-pixel images) flattened (keeping *where* features are, which a global pool would
 throw away; orientation is mostly about where edges and marks sit).
 """
 
@@ -21,7 +22,6 @@ import jax.numpy as jnp
 from flax import nnx
 
 from orient_jax import quat
-from orient_jax.spec import TASK
 from orient_jax.vision import rotation6d
 
 Array = jax.Array
@@ -41,12 +41,10 @@ class ModelConfig:
             raise ValueError(f"blocks needs one count >= 0 per stage ({len(self.widths)}), got {self.blocks}")
         if self.hidden <= 0 or self.input_pool < 1:
             raise ValueError(f"bad model config {self}")
-        if self.final_size < 1:
-            raise ValueError(f"{len(self.widths)} stages after pooling {self.input_pool}x leave no pixels")
 
-    @property
-    def final_size(self) -> int:
-        size = TASK.camera.resolution // self.input_pool
+    def final_size(self, image_size: int) -> int:
+        """Side of the last feature map for square ``image_size`` inputs."""
+        size = image_size // self.input_pool
         for _ in self.widths:
             size = (size + 1) // 2
         return size
@@ -71,8 +69,11 @@ class Residual(nnx.Module):
 
 
 class PoseNet(nnx.Module):
-    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+    def __init__(self, config: ModelConfig, image_size: int, *, rngs: nnx.Rngs):
+        if config.final_size(image_size) < 1:
+            raise ValueError(f"{image_size}-pixel images pooled {config.input_pool}x leave no pixels")
         self.config = config
+        self.image_size = image_size
         cin, stages = 3, []
         for width, blocks in zip(config.widths, config.blocks):
             down = ConvBN(cin, width, 2, rngs=rngs)
@@ -80,7 +81,7 @@ class PoseNet(nnx.Module):
             cin = width
         self.downs = nnx.List([d for d, _ in stages])
         self.blocks = nnx.List([nnx.List(b) for _, b in stages])
-        flat = config.final_size**2 * config.widths[-1]
+        flat = config.final_size(image_size) ** 2 * config.widths[-1]
         self.hidden = nnx.Linear(flat, config.hidden, rngs=rngs)
         self.out = nnx.Linear(config.hidden, 6, rngs=rngs)
 
@@ -99,13 +100,13 @@ class PoseNet(nnx.Module):
         return rotation6d.to_matrix(self.out(x))
 
     def __call__(self, images: Array) -> Array:
-        """Contract input ``[N, 3, 224, 224]`` -> unit quaternions ``[N, 4]`` (x, y, z, w), w >= 0."""
+        """Contract input ``[N, 3, R, R]`` -> unit quaternions ``[N, 4]`` (x, y, z, w), w >= 0."""
         return quat.from_matrix(self.rotation(images))
 
 
-def macs(config: ModelConfig) -> int:
+def macs(config: ModelConfig, image_size: int) -> int:
     """Multiply-accumulates of one forward pass (convolutions and dense layers)."""
-    size, cin, total = TASK.camera.resolution // config.input_pool, 3, 0
+    size, cin, total = image_size // config.input_pool, 3, 0
     for width, blocks in zip(config.widths, config.blocks):
         size = (size + 1) // 2
         total += size * size * 9 * cin * width

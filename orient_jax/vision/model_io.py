@@ -1,4 +1,5 @@
-"""Save and load a trained orientation CNN: its ModelConfig (JSON) and weights (msgpack).
+"""Save and load a trained orientation CNN: its ModelConfig, input size and task profile
+(JSON) and its weights (msgpack).
 
 One format for a run's ``RUN/model/`` and the shipped ``models/pose/``, so evaluation
 and export share a loader.
@@ -13,23 +14,27 @@ from typing import Any
 import jax
 from flax import nnx
 
-from orient_jax import bundle_io
-from orient_jax import dataclass_config as config_lib
+from orient_jax.core import bundle_io
+from orient_jax.core import dataclass_config as config_lib
 from orient_jax.vision.model import ModelConfig, PoseNet
 
 SHIPPED_POSE_MODEL = Path(__file__).resolve().parents[2] / "models" / "pose"
 FORMAT = "orient-jax-pose-cnn/1"
 
 
-def save(directory: str | Path, config: ModelConfig, params: Any, batch_stats: Any, meta: dict) -> Path:
+def save(
+    directory: str | Path, config: ModelConfig, task: str, image_size: int, params: Any, batch_stats: Any, meta: dict
+) -> Path:
+    """``task``: the profile the model was trained for; ``image_size``: its camera resolution."""
     payload = {"params": nnx.to_pure_dict(jax.device_get(params)),
                "batch_stats": nnx.to_pure_dict(jax.device_get(batch_stats))}  # fmt: skip
-    return bundle_io.write(directory, "model", payload, {"format": FORMAT, "model": dataclasses.asdict(config), **meta})
+    info = {"format": FORMAT, "model": dataclasses.asdict(config), "task": task, "image_size": image_size, **meta}
+    return bundle_io.write(directory, "model", payload, info)
 
 
 def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
     """The model in eval mode, from a model folder, a run directory (``RUN/model``), or
-    the shipped model when ``path`` is None."""
+    the shipped model when ``path`` is None. ``info["task"]`` names its task profile."""
     path, info = bundle_io.read_info(
         SHIPPED_POSE_MODEL if path is None else path,
         "model",
@@ -37,8 +42,13 @@ def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
         "orientation model",
         "train one with `python -m experiments.train_vision --config cpu`",
     )
-    config = config_lib.from_dict(ModelConfig, info["model"], where=f"{path / 'model.json'}:model")
-    graphdef, params, batch_stats = nnx.split(PoseNet(config, rngs=nnx.Rngs(0)), nnx.Param, nnx.BatchStat)
+    where = path / "model.json"
+    missing = [k for k in ("task", "image_size") if k not in info]
+    if missing:
+        raise ValueError(f"{where} lacks {', '.join(missing)}: it does not say which task profile it was trained for")
+    config = config_lib.from_dict(ModelConfig, info["model"], where=f"{where}:model")
+    model = PoseNet(config, int(info["image_size"]), rngs=nnx.Rngs(0))
+    graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     template = {"params": nnx.to_pure_dict(params), "batch_stats": nnx.to_pure_dict(batch_stats)}
     restored = bundle_io.read_arrays(path, "model", template)
     nnx.replace_by_pure_dict(params, restored["params"])

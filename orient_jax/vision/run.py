@@ -9,51 +9,60 @@ import jax
 import numpy as np
 from flax import nnx
 
-from orient_jax import dataclass_config as config_lib
-from orient_jax import dataset, runs
+from orient_jax import profiles
+from orient_jax.core import reproduce, runs
+from orient_jax.profiles.spec import OnnxContract
 from orient_jax.vision import data as data_lib
-from orient_jax.vision import metrics, model_io
+from orient_jax.vision import dataset, metrics, model_io
 from orient_jax.vision import train as train_lib
 from orient_jax.vision.config import VisionExperiment
 
-
-def run_config_dict(exp: VisionExperiment, preset: str) -> dict:
-    return {"preset": preset, "experiment": config_lib.to_dict(exp)}
-
-
-def load_run_config(run_dir: Path) -> tuple[VisionExperiment, str]:
-    return runs.read_run_config(run_dir, VisionExperiment, "vision")
+# What `experiments.reproduce` compares of a vision run.
+REPRODUCE = reproduce.Kind(
+    "vision",
+    "experiments.train_vision",
+    "vision_eval.json",
+    "model/model.msgpack",
+    frozenset({"wall_s", "images_per_s", "model"}),
+    ("model", "data"),
+)
 
 
 def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
-    cfg = run_config_dict(exp, preset)
-    runs.refuse_other_config(run_dir, cfg)
-    full = data_lib.load(exp.data)
+    spec = exp.spec
+    cfg = runs.config_record(exp, preset)
+    runs.refuse_other_config(run_dir, cfg, VisionExperiment)  # before the (long) data load
+    full = data_lib.load(exp.data, spec)
     train_set, val_set = data_lib.split(full, exp.val_count)
     print(f"data: {exp.data}: {len(train_set)} train (indices 0..{len(train_set) - 1}), {len(val_set)} val")
     inputs = {"data": runs.file_record(Path(exp.data) / dataset.MANIFEST_FILE),
               "test_data": runs.file_record(Path(exp.test_data) / dataset.MANIFEST_FILE)}  # fmt: skip
     runs.write_metadata(run_dir, cfg, exp.seed, inputs)
-    return train_lib.train(exp, train_set, val_set, run_dir, cfg, stop_after=stop_after, progress=progress)
+    return train_lib.train(exp, spec, train_set, val_set, run_dir, cfg, stop_after=stop_after, progress=progress)
 
 
-def predict(model: nnx.Module, images: np.ndarray, batch: int = 256, progress: bool = False) -> np.ndarray:
-    """Quaternions ``[N, 4]`` for uint8 RGB images ``[N, 224, 224, 3]`` (eval mode)."""
+def predict(
+    model: nnx.Module, images: np.ndarray, onnx: OnnxContract, batch: int = 256, progress: bool = False
+) -> np.ndarray:
+    """Quaternions ``[N, 4]`` for uint8 RGB images ``[N, R, R, 3]`` (eval mode), preprocessed
+    by ``onnx``'s contract."""
     graphdef, state = nnx.split(model)
 
     @jax.jit
     def forward(state, images):
-        return nnx.merge(graphdef, state)(data_lib.preprocess(images))
+        return nnx.merge(graphdef, state)(data_lib.preprocess(images, onnx))
 
     return train_lib.predict_all(lambda _, x: forward(state, x), None, images, batch, progress)
 
 
 def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int = 256, progress: bool = True) -> dict:
-    """Errors of a model (``None``: the shipped one) on a rendered set; writes
-    ``vision_eval.json``, ``error_histogram.png`` and ``error_model.json`` into ``out_dir``."""
+    """Errors of a model (``None``: the shipped one) on a set rendered for the model's own
+    task profile; writes ``vision_eval.json``, ``error_histogram.png`` and
+    ``error_model.json`` into ``out_dir``."""
     model, info = model_io.load(model_path)
-    data = data_lib.load(data_dir)
-    pred = predict(model, data.images, batch, progress)
+    spec = profiles.get(info["task"])
+    data = data_lib.load(data_dir, spec)
+    pred = predict(model, data.images, spec.onnx, batch, progress)
     errors = train_lib.angular_errors_deg(pred, data.quats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,12 @@
-"""Training the orientation CNN: a pure jitted step, and the host loop around it.
+"""Training the orientation CNN: a pure jitted step, and the program the host loop runs.
 
-``make_trainer(config)`` returns a ``Trainer`` whose ``step(state, images, labels)`` is
-one jitted update (augment -> contract preprocessing -> forward -> loss -> AdamW) and
-whose ``predict(variables, images)`` is the eval-mode forward pass. ``train(...)`` is the
-host loop: per-epoch permutations drawn from the run's key, progress bar, metrics JSONL,
-validation each epoch, Orbax checkpoints (exact resume, also mid-epoch), Ctrl-C/SIGTERM
-save, and the learning-curve PNG.
+``make_trainer(config, spec, steps_per_epoch)`` returns a ``Trainer`` whose
+``step(state, images, labels)`` is one jitted update (augment -> the profile's contract
+preprocessing -> forward -> loss -> AdamW) and whose ``predict(variables, images)`` is
+the eval-mode forward pass. ``VisionProgram`` is what ``orient_jax.core.loop`` runs: a
+chunk is the steps up to the next metrics row (every ``log_every`` steps and at each
+epoch's end), in per-epoch orders drawn from the run's key; validation follows each
+epoch; the model is exported into ``RUN/model`` beside every checkpoint.
 
 The loss is the Frobenius distance between predicted and true rotation matrices,
 ``|R - R*|_F = 2 sqrt(2) sin(theta / 2)``: about sqrt(2) times the geodesic angle for
@@ -16,7 +17,6 @@ blind to the quaternion sign by construction.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ import optax
 from flax import nnx, struct
 from tqdm import tqdm
 
-from orient_jax import dataclass_config, quat, runs
-from orient_jax.checkpointing import Checkpoints
+from orient_jax import quat
+from orient_jax.core import dataclass_config, loop
+from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import model_io
 from orient_jax.vision.config import VisionExperiment
@@ -51,6 +52,7 @@ class TrainState:
 @dataclasses.dataclass(frozen=True)
 class Trainer:
     config: VisionExperiment
+    spec: TaskSpec
     graphdef: Any
     optimizer: optax.GradientTransformation
     init: Callable[[Array], TrainState]
@@ -74,8 +76,10 @@ def make_schedule(config: VisionExperiment, steps_per_epoch: int) -> optax.Sched
     )
 
 
-def make_trainer(config: VisionExperiment, steps_per_epoch: int) -> Trainer:
-    graphdef, _, _ = nnx.split(PoseNet(config.model, rngs=nnx.Rngs(0)), nnx.Param, nnx.BatchStat)
+def make_trainer(config: VisionExperiment, spec: TaskSpec, steps_per_epoch: int) -> Trainer:
+    """The model sees ``spec``'s camera images through ``spec``'s contract preprocessing."""
+    size = spec.camera.resolution
+    graphdef, _, _ = nnx.split(PoseNet(config.model, size, rngs=nnx.Rngs(0)), nnx.Param, nnx.BatchStat)
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.grad_clip),
         optax.adamw(make_schedule(config, steps_per_epoch), weight_decay=config.weight_decay),
@@ -84,17 +88,20 @@ def make_trainer(config: VisionExperiment, steps_per_epoch: int) -> Trainer:
     def init(key: Array) -> TrainState:
         key_model, key_run = jax.random.split(key)
         seed = int(jax.random.randint(key_model, (), 0, 2**31 - 1))
-        model = PoseNet(config.model, rngs=nnx.Rngs(seed))
+        model = PoseNet(config.model, size, rngs=nnx.Rngs(seed))
         if config.init_from:
             model, info = model_io.load(config.init_from)
-            if info["model"] != dataclass_config.to_dict(config.model):
-                raise ValueError(f"init_from={config.init_from} holds a different architecture: {info['model']}")
+            if info["model"] != dataclass_config.to_dict(config.model) or info["image_size"] != size:
+                raise ValueError(
+                    f"init_from={config.init_from} holds a different architecture: {info['model']} on "
+                    f"{info['image_size']}-pixel images"
+                )
         _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
         return TrainState(params, batch_stats, optimizer.init(params), key_run, jnp.zeros((), jnp.int32))
 
     def step(state: TrainState, images: Array, labels: Array) -> tuple[TrainState, dict]:
         key_aug = jax.random.fold_in(state.key, state.step)
-        x = data_lib.preprocess(data_lib.augment(key_aug, images, config.augmentation))
+        x = data_lib.preprocess(data_lib.augment(key_aug, images, config.augmentation), spec.onnx)
         target = quat.to_matrix(labels)
 
         def loss_fn(params):
@@ -115,9 +122,9 @@ def make_trainer(config: VisionExperiment, steps_per_epoch: int) -> Trainer:
         params, batch_stats = variables
         model = nnx.merge(graphdef, params, batch_stats, copy=True)
         model.eval()
-        return model(data_lib.preprocess(images))
+        return model(data_lib.preprocess(images, spec.onnx))
 
-    return Trainer(config, graphdef, optimizer, init, jax.jit(step, donate_argnums=0), jax.jit(predict))
+    return Trainer(config, spec, graphdef, optimizer, init, jax.jit(step, donate_argnums=0), jax.jit(predict))
 
 
 def predict_all(
@@ -145,8 +152,65 @@ def epoch_order(key: Array, epoch: int, n: int) -> np.ndarray:
     return np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), n))
 
 
+class VisionProgram(loop.Program):
+    """The CNN as the host loop runs it; the loop's step is the gradient step."""
+
+    name = "vision steps"
+    rate_key = "images_per_s"
+    curve_keys = CURVE_KEYS
+    curve_x = "epoch"
+
+    def __init__(self, trainer: Trainer, train_set: data_lib.ImageSet, val_set: data_lib.ImageSet, run_dir: Path):
+        c = trainer.config
+        self.trainer, self.train_set, self.val_set, self.run_dir = trainer, train_set, val_set, Path(run_dir)
+        self.steps_per_epoch = len(train_set) // c.batch_size
+        self.total = c.epochs * self.steps_per_epoch
+        self.data_key = jax.random.fold_in(jax.random.PRNGKey(c.seed), 1)
+        self._order = (-1, None)  # (epoch, its image order)
+
+    def init(self) -> TrainState:
+        return self.trainer.init(jax.random.PRNGKey(self.trainer.config.seed))
+
+    def order(self, epoch: int) -> np.ndarray:
+        if self._order[0] != epoch:
+            self._order = (epoch, epoch_order(self.data_key, epoch, len(self.train_set)))
+        return self._order[1]
+
+    def chunk(self, state: TrainState, step: int, stop: int) -> loop.Chunk:
+        """The steps up to the next metrics row: a multiple of log_every, the epoch's end, the end."""
+        c, b, per_epoch = self.trainer.config, self.trainer.config.batch_size, self.steps_per_epoch
+        end = min((step // c.log_every + 1) * c.log_every, (step // per_epoch + 1) * per_epoch, self.total, stop)
+        window = []
+        for s in range(step, end):
+            epoch, i = divmod(s, per_epoch)
+            rows = np.sort(self.order(epoch)[i * b : (i + 1) * b])
+            state, metrics = self.trainer.step(state, self.train_set.images[rows], self.train_set.quats[rows])
+            window.append(metrics)
+        means = {k: float(np.mean([float(m[k]) for m in window])) for k in window[0]}
+        return loop.Chunk(state, end, {"epoch": round(end / per_epoch, 3), **means}, work=len(window) * b)
+
+    def evaluate(self, state: TrainState, step: int) -> dict:
+        """Validation at each epoch's end."""
+        if step % self.steps_per_epoch:
+            return {}
+        variables = (state.params, state.batch_stats)
+        pred = predict_all(self.trainer.predict, variables, self.val_set.images, self.trainer.config.eval_batch)
+        errors = angular_errors_deg(pred, self.val_set.quats)
+        return {"val_mean_deg": float(errors.mean()), "val_median_deg": float(np.median(errors)),
+                "val_p95_deg": float(np.percentile(errors, 95))}  # fmt: skip
+
+    def save(self, state: TrainState, step: int) -> None:
+        t = self.trainer
+        model_io.save(self.run_dir / "model", t.config.model, t.spec.name, t.spec.camera.resolution, state.params,
+                      state.batch_stats, {"step": step})  # fmt: skip
+
+    def postfix(self, row: dict) -> dict:
+        return {"loss": f"{row['loss']:.4f}", "med": f"{row['train_median_deg']:.2f}"}
+
+
 def train(
     config: VisionExperiment,
+    spec: TaskSpec,
     train_set: data_lib.ImageSet,
     val_set: data_lib.ImageSet,
     run_dir: Path,
@@ -155,73 +219,11 @@ def train(
     progress: bool = True,
 ) -> tuple[Trainer, TrainState, int]:
     """Train (or resume) to ``config.epochs`` epochs; ``stop_after`` stops after that many
-    steps in total, as an interruption would. Exports ``run_dir/model`` at every checkpoint.
-    Returns the trainer, the final state and the run's total step count."""
-    run_dir = Path(run_dir)
-    b = config.batch_size
-    steps_per_epoch = len(train_set) // b
+    steps in total, as an interruption would. Returns the trainer, the final state and the
+    run's total step count."""
+    steps_per_epoch = len(train_set) // config.batch_size
     if steps_per_epoch == 0:
-        raise ValueError(f"batch_size {b} is larger than the training set ({len(train_set)} images)")
-    total = config.epochs * steps_per_epoch
-    end = total if stop_after is None else min(total, stop_after)
-    trainer = make_trainer(config, steps_per_epoch)
-    ckpt = Checkpoints(run_dir / "checkpoints", keep=config.keep_checkpoints)
-    log = runs.MetricsLog(run_dir / "metrics.jsonl")
-    state = trainer.init(jax.random.PRNGKey(config.seed))
-    data_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)
-    state, start, elapsed = runs.resume(run_dir, ckpt, log, state, config_dict)
-    if start is not None:
-        print(f"resumed {run_dir} at step {start} (epoch {start / steps_per_epoch:.2f})")
-    step = int(state.step)
-
-    def validate() -> dict:
-        pred = predict_all(trainer.predict, (state.params, state.batch_stats), val_set.images, config.eval_batch)
-        errors = angular_errors_deg(pred, val_set.quats)
-        return {"val_mean_deg": float(errors.mean()), "val_median_deg": float(np.median(errors)),
-                "val_p95_deg": float(np.percentile(errors, 95))}  # fmt: skip
-
-    def checkpoint() -> None:
-        ckpt.save(step, state, config_dict)
-        model_io.save(run_dir / "model", config.model, state.params, state.batch_stats, {"step": step})
-
-    bar = tqdm(total=total, initial=step, desc="vision steps", unit="step", disable=not progress, dynamic_ncols=True)
-    window: list[dict] = []
-    t_last = time.perf_counter()
-    with runs.sigterm_as_interrupt():
-        try:
-            order = epoch_order(data_key, step // steps_per_epoch, len(train_set))
-            while step < end:
-                epoch, i = divmod(step, steps_per_epoch)
-                rows = np.sort(order[i * b : (i + 1) * b])
-                state, metrics = trainer.step(state, train_set.images[rows], train_set.quats[rows])
-                window.append(metrics)
-                step += 1
-                bar.update(1)
-                epoch_done = step % steps_per_epoch == 0
-                if step % config.log_every == 0 or epoch_done or step == end:
-                    means = {k: float(np.mean([float(m[k]) for m in window])) for k in window[0]}
-                    now = time.perf_counter()
-                    elapsed, dt, t_last = elapsed + now - t_last, now - t_last, now
-                    row = {"update": step, "epoch": round(step / steps_per_epoch, 3), "wall_s": round(elapsed, 2),
-                           "images_per_s": round(len(window) * b / dt, 1), **means}  # fmt: skip
-                    if epoch_done:
-                        row.update(validate())
-                        t_last = time.perf_counter()  # validation time is not training throughput
-                    log.write(row)
-                    bar.set_postfix(loss=f"{means['loss']:.4f}", med=f"{means['train_median_deg']:.2f}")
-                    window = []
-                if epoch_done or step == end:
-                    checkpoint()
-                    if epoch_done and step < end:
-                        order = epoch_order(data_key, epoch + 1, len(train_set))
-        except KeyboardInterrupt:
-            bar.close()
-            if ckpt.latest_step() != step:
-                checkpoint()
-            print(f"\ninterrupted: saved step {step}; rerun with --run {run_dir} to resume")
-            raise
-        finally:
-            bar.close()
-            ckpt.close()
-            runs.plot_curves(log.read(), CURVE_KEYS, run_dir / "learning_curve.png", x_key="epoch")
-    return trainer, state, total
+        raise ValueError(f"batch_size {config.batch_size} is larger than the training set ({len(train_set)} images)")
+    program = VisionProgram(make_trainer(config, spec, steps_per_epoch), train_set, val_set, run_dir)
+    state, _ = loop.run(program, run_dir, config_dict, steps_per_epoch, config.keep_checkpoints, stop_after, progress)
+    return program.trainer, state, program.total

@@ -4,7 +4,7 @@
 //
 // The counterpart of `python -m experiments.check_onnx --latency 1000` (onnxruntime on the
 // CPU). Input names and shapes come from the directory's task.json (written from
-// orient_jax/spec.py), so nothing here restates the contract. Each model gets one session;
+// orient_jax/profiles), so nothing here restates the contract. Each model gets one session;
 // after `warmup` untimed runs, each of `runs` runs is timed on its own with
 // performance.now(). The last line printed is one JSON object.
 import { access, readFile } from 'node:fs/promises';

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from orient_jax.normalization import RunningStats
+from orient_jax.agents.normalization import RunningStats
 
 
 class BranchingQ(nn.Module):

@@ -37,7 +37,7 @@ from flax import struct
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.dqn.networks import QNetwork
 from orient_jax.agents.dqn.replay import ReplayBuffer
-from orient_jax.normalization import RunningStats
+from orient_jax.agents.normalization import RunningStats
 
 
 @struct.dataclass

@@ -20,8 +20,6 @@ class Transition:
     reward: jax.Array
     done: jax.Array  # episode ended after this step (termination or truncation)
     next_value: jax.Array  # (1 - terminated) * V(true next obs): bootstraps truncations
-    success: jax.Array  # env success flag at this step (meaningful where done)
-    episode_return: jax.Array  # running return including this step
 
 
 def compute_gae(

@@ -1,7 +1,7 @@
 """Save and load a trained policy: network kwargs (JSON) plus params and normalizer.
 
-The same two files serve a run directory (``RUN/policy/``) and the shipped policy
-(``models/rotation_policy/``), so evaluation and export have one loader.
+The same two files serve a run directory (``RUN/policy/``) and a shipped policy (e.g.
+``models/rotation_policy/``), so evaluation and export have one loader.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from orient_jax import bundle_io
+from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo.networks import Networks, Params, make_networks
-from orient_jax.normalization import RunningStats
+from orient_jax.core import bundle_io
 
-SHIPPED_ROTATION_POLICY = Path(__file__).resolve().parents[3] / "models" / "rotation_policy"
 FORMAT = "orient-jax-ppo-policy/1"
 
 
@@ -28,9 +27,7 @@ def save_policy(
 
 def load_policy(path: str | Path) -> tuple[Networks, Params, RunningStats, dict]:
     """Load from a policy folder, or from a run directory (uses RUN/policy)."""
-    path, info = bundle_io.read_info(
-        path, "policy", FORMAT, "policy", "train one with `python -m experiments.train_rotation --config cpu`"
-    )
+    path, info = bundle_io.read_info(path, "policy", FORMAT, "policy", "train one with an experiments.train_* script")
     networks = make_networks(**info["networks"])
     template = {
         "params": networks.init(jax.random.PRNGKey(0)),

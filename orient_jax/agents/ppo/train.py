@@ -2,13 +2,18 @@
 
 ``Trainer.update`` is the whole hot loop: a ``lax.scan`` rollout over vmapped envs,
 GAE, then ``lax.scan`` over epochs x minibatches. The host only calls it, logs, and
-checkpoints (see ``orient_jax.agents.ppo.loop``).
+checkpoints (``orient_jax.agents.ppo.program`` and ``orient_jax.core.loop``).
+
+PPO knows nothing of the task. Besides its own losses it reports, over the episodes
+that ended in an update, the mean return, and the mean final value of each env metric
+named in ``episode_metrics`` (e.g. a task's success flag), under the name given there.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -17,11 +22,11 @@ from brax.envs import base
 from flax import struct
 from jax.sharding import Mesh
 
-from orient_jax import sharding
+from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.agents.ppo.losses import LossWeights, Transition, compute_gae, ppo_loss
 from orient_jax.agents.ppo.networks import Networks, Params, gaussian_log_prob, make_networks
-from orient_jax.normalization import RunningStats
+from orient_jax.core import sharding
 
 
 @struct.dataclass
@@ -54,6 +59,9 @@ class Trainer:
     mesh: Mesh
     networks: Networks
     optimizer: optax.GradientTransformation
+    # (env metric, reported name): env metrics whose value at an episode's last step is
+    # averaged over the episodes that ended in an update
+    episode_metrics: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
     def init(self):
@@ -78,7 +86,8 @@ class Trainer:
         )
 
     def _rollout(self, state: TrainState, key: jax.Array):
-        """``rollout_length`` steps of every env. Returns (env_state, Transition [T,B], raw obs [T,B,obs])."""
+        """``rollout_length`` steps of every env. Returns (env_state, Transition [T,B], raw obs
+        [T,B,obs], the env metrics that describe the episodes ending at each step {name: [T,B]})."""
         net, params, norm = self.networks, state.params, state.normalizer
         env_shard = sharding.env_sharding(self.mesh)
 
@@ -99,19 +108,19 @@ class Trainer:
                 reward=nxt.reward,
                 done=nxt.done,
                 next_value=next_value,
-                success=nxt.metrics.get("success", jnp.zeros_like(nxt.reward)),
-                episode_return=nxt.metrics["episode_return"],
             )
-            return nxt, (transition, raw_obs)
+            ended = {"episode_return": nxt.metrics["episode_return"]}
+            ended.update({name: nxt.metrics[metric] for metric, name in self.episode_metrics})
+            return nxt, (transition, raw_obs, ended)
 
         keys = jax.random.split(key, self.config.rollout_length)
-        env_state, (traj, raw_obs) = jax.lax.scan(step, state.env_state, keys)
-        return env_state, traj, raw_obs
+        env_state, (traj, raw_obs, ended) = jax.lax.scan(step, state.env_state, keys)
+        return env_state, traj, raw_obs, ended
 
     def _update(self, state: TrainState) -> tuple[TrainState, dict[str, jax.Array]]:
         c = self.config
         key, key_rollout, key_sgd = jax.random.split(state.key, 3)
-        env_state, traj, raw_obs = self._rollout(state, key_rollout)
+        env_state, traj, raw_obs, ended = self._rollout(state, key_rollout)
         advantages, returns = compute_gae(
             traj.reward * c.reward_scale, traj.value, traj.next_value, traj.done, c.gamma, c.gae_lambda
         )
@@ -140,13 +149,8 @@ class Trainer:
 
         episodes = traj.done.sum()
         metrics = {k: v.mean() for k, v in sgd_metrics.items()}
-        metrics.update(
-            reward=traj.reward.mean(),
-            episodes=episodes,
-            success_rate=jnp.sum(traj.success * traj.done) / jnp.maximum(episodes, 1.0),
-            episode_return=jnp.sum(traj.episode_return * traj.done) / jnp.maximum(episodes, 1.0),
-            action_std=jnp.exp(params.log_std).mean(),
-        )
+        metrics.update(reward=traj.reward.mean(), episodes=episodes, action_std=jnp.exp(params.log_std).mean())
+        metrics.update({name: jnp.sum(v * traj.done) / jnp.maximum(episodes, 1.0) for name, v in ended.items()})
         new_state = TrainState(
             params=params,
             opt_state=opt_state,
@@ -158,12 +162,22 @@ class Trainer:
         return new_state, metrics
 
 
-def make_trainer(env: base.Env, config: PPOConfig, mesh: Mesh | None = None) -> Trainer:
-    """``env`` must already be wrapped for training (auto-reset, vmapped)."""
+def make_trainer(
+    env: base.Env, config: PPOConfig, mesh: Mesh | None = None, episode_metrics: Mapping[str, str] | None = None
+) -> Trainer:
+    """``env`` must already be wrapped for training (auto-reset, vmapped). ``episode_metrics``
+    maps env metric names to the names their episode-end means are reported under."""
     mesh = mesh if mesh is not None else sharding.make_mesh()
     sharding.check_divisible(config.num_envs, mesh)
     obs_size = env.observation_size
     if not isinstance(obs_size, int):
         raise TypeError(f"PPO needs a flat observation, got {obs_size}")
     networks = make_networks(obs_size, env.action_size, config.hidden_sizes, config.init_log_std)
-    return Trainer(env=env, config=config, mesh=mesh, networks=networks, optimizer=make_optimizer(config))
+    return Trainer(
+        env=env,
+        config=config,
+        mesh=mesh,
+        networks=networks,
+        optimizer=make_optimizer(config),
+        episode_metrics=tuple((episode_metrics or {}).items()),
+    )

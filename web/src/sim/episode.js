@@ -6,7 +6,7 @@
 //   ep.reset(q0)
 //   loop: obs = ep.observe(qObserved); action = policy(obs); ep.act(action)
 //
-// which is the order of RotationEnv.reset/step in orient_jax/envs/rotation.py.
+// which is the order of RotationEnv.reset/step in orient_jax/tasks/rotation/env.py.
 
 import { BoxPhysics } from './physics.js';
 import { ObservationTracker } from './observation.js';

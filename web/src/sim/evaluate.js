@@ -1,6 +1,6 @@
 // Headless evaluation: many episodes of the same physics and observation code the page
 // runs, from uniformly random starts, with a batched policy. Reports what
-// orient_jax/evaluation.py reports: success rate and time to upright (seconds from the
+// orient_jax/tasks/rotation/evaluation.py reports: success rate and time to upright (seconds from the
 // reset to the start of the successful hold) over the successful episodes.
 
 import { Episode, noisySensor } from './episode.js';

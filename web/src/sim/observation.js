@@ -1,5 +1,5 @@
 // The policy's 23-slot observation, built exactly per task.json's slot meanings (the
-// same as RotationEnv._observe in orient_jax/envs/rotation.py):
+// same as RotationEnv._observe in orient_jax/tasks/rotation/env.py):
 //   quat              observed q_t (x,y,z,w), sign fixed so w >= 0
 //   up_world          body +Y in world = column 1 of R(q_t)
 //   world_up_in_body  world +Y in body = row 1 of R(q_t)

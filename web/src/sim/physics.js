@@ -1,5 +1,5 @@
 // The box in a cannon-es world, configured from task.json alone (the same scene as
-// orient_jax/envs/rotation.py's MJCF): floor, four walls at +-arena_half_width, a cube
+// orient_jax/tasks/rotation/env.py's MJCF): floor, four walls at +-arena_half_width, a cube
 // of box_size and box_mass with isotropic inertia, gravity along -Y, cannon-es damping,
 // friction. One control step = `substeps` fixed steps of `timestep`, each one
 //   applied += torque_ramp * (target - applied)            (first-order ramp, body frame)

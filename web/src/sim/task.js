@@ -1,4 +1,4 @@
-// The task contract (web/public/models/task.json, written by orient_jax/spec.py) is the
+// The task contract (web/public/models/task.json, the `cube` profile of orient_jax/profiles) is the
 // single source of every constant the runtime uses. This module checks that a parsed
 // task.json has everything the runtime reads, with sane values, and returns it frozen.
 // It never supplies a default: a missing or wrong field stops with a message that
@@ -6,7 +6,7 @@
 
 export const TASK_VERSION = 1;
 
-const REGENERATE = 'regenerate it with `python -m orient_jax.spec` (or `make spec`)';
+const REGENERATE = 'regenerate it with `make spec` (python -m orient_jax.profiles cube)';
 
 // The observation slots the runtime knows how to fill, in the order the spec defines.
 export const OBSERVATION_SLOTS = Object.freeze([

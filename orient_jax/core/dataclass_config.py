@@ -1,7 +1,12 @@
 """Frozen-dataclass configs: JSON round trip and ``a.b=value`` command-line overrides.
 
-Standard library only, so both venvs use it: the training side (``orient_jax.config``,
-the vision and PPO experiments) and the Blender side (``render/config.py``).
+Standard library only, so both venvs use it: the training side (the experiment
+configs) and the Blender side (``render/config.py``).
+
+A config class may define ``unused_sections() -> dict[str, str]``: the sections its
+current values make inert, each with the reason (e.g. the DQN section of a PPO
+experiment: "algo is 'ppo'"). An override into one of them is refused, so a misplaced
+override never silently does nothing.
 """
 
 from __future__ import annotations
@@ -69,7 +74,8 @@ def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
 
 
 def apply_overrides(config: T, overrides: list[str]) -> T:
-    """Apply ``section.key=value`` strings, e.g. ``ppo.learning_rate=1e-3`` or ``dr.noise_sigma=0,2``."""
+    """Apply ``section.key=value`` strings, e.g. ``ppo.learning_rate=1e-3`` or ``dr.noise_sigma=0,2``.
+    An override into a section the result does not use (``unused_sections``) is refused."""
     data = to_dict(config)
     for item in overrides:
         if "=" not in item:
@@ -83,7 +89,13 @@ def apply_overrides(config: T, overrides: list[str]) -> T:
         if parts[-1] not in node or isinstance(node[parts[-1]], dict):
             raise ValueError(f"override {item!r}: unknown key {parts[-1]!r}; valid keys are {sorted(node)}")
         node[parts[-1]] = value
-    return from_dict(type(config), data)
+    result = from_dict(type(config), data)
+    unused = getattr(result, "unused_sections", dict)()
+    for item in overrides:
+        section = item.split("=", 1)[0].split(".")[0]
+        if section in unused:
+            raise ValueError(f"override {item!r}: the {section!r} section is not used here ({unused[section]})")
+    return result
 
 
 def overrides_between(base: T, config: T) -> list[str]:

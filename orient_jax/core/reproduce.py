@@ -17,34 +17,19 @@ import math
 import platform
 from pathlib import Path
 
-from orient_jax import runs
+from orient_jax.core import runs
 
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    name: str  # "rotation" or "vision"
+    """One experiment that can be re-run (each task's run module declares its own)."""
+
+    name: str  # e.g. "rotation" or "vision"
     script: str  # the experiment module that trains it
     eval_file: str  # its final evaluation, written when training finishes
     weights: str  # the final weights, relative to the run directory
     volatile: frozenset[str]  # keys that hold timings or paths, not results
-
-
-KINDS = {
-    "rotation": Kind(
-        "rotation",
-        "experiments.train_rotation",
-        "eval.json",
-        "policy/policy.msgpack",
-        frozenset({"wall_s", "steps_per_s", "policy"}),
-    ),
-    "vision": Kind(
-        "vision",
-        "experiments.train_vision",
-        "vision_eval.json",
-        "model/model.msgpack",
-        frozenset({"wall_s", "images_per_s", "model"}),
-    ),
-}
+    sections: tuple[str, ...]  # keys that only this experiment's config has: how a run is recognized
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +46,17 @@ class Row:
         return a == b and type(a) is type(b)
 
 
-def run_kind(run_dir: Path) -> Kind:
-    """Which experiment ``run_dir`` holds, from its config.json."""
+def run_kind(run_dir: Path, kinds: list[Kind]) -> Kind:
+    """Which of ``kinds`` ``run_dir`` holds, from its config.json."""
     path = Path(run_dir) / "config.json"
+    names = " or ".join(k.name for k in kinds)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory (rotation or vision)?")
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory ({names})?")
     experiment = json.loads(path.read_text()).get("experiment", {})
-    if "ppo" in experiment and "env" in experiment:
-        return KINDS["rotation"]
-    if "model" in experiment and "data" in experiment:
-        return KINDS["vision"]
-    raise ValueError(f"{path} is neither a rotation nor a vision run's config")
+    for kind in kinds:
+        if all(key in experiment for key in kind.sections):
+            return kind
+    raise ValueError(f"{path} is not the config of a {names} run")
 
 
 def read_meta(run_dir: Path) -> dict:

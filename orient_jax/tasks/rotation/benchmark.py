@@ -19,18 +19,20 @@ import numpy as np
 from mujoco import mjx
 from mujoco import rollout as mj_rollout
 
-from orient_jax import brax_ppo, quat
+from orient_jax import quat
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.agents.ppo.networks import PolicyParams, policy_apply
 from orient_jax.agents.ppo.train import make_trainer
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig
 from orient_jax.envs.wrappers import wrap_for_training
-from orient_jax.evaluation import evaluate_rotation
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.tasks.rotation import brax_ppo
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
+from orient_jax.tasks.rotation.evaluation import evaluate_rotation
 
-# Envs the suite steps; the Humanoid joins this registry when it exists.
-ENVS: dict[str, Callable[[], tuple]] = {
-    "rotation": lambda: (RotationEnv(), TASK.episode_steps, TASK.physics.substeps),
+# Envs the suite steps, each built for a task profile: (env, episode length, physics
+# steps per control step). The Humanoid joins this registry when it is benchmarked.
+ENVS: dict[str, Callable[[TaskSpec], tuple]] = {
+    "rotation": lambda spec: (RotationEnv(spec), spec.episode_steps, spec.physics.substeps),
 }
 
 
@@ -47,9 +49,9 @@ def _timed(fn, repeats: int) -> tuple[float, list[float]]:
     return compile_s, times
 
 
-def env_steps(name: str, batch: int, steps: int, repeats: int = 3) -> dict:
+def env_steps(spec: TaskSpec, name: str, batch: int, steps: int, repeats: int = 3) -> dict:
     """Control steps/s of a wrapped, vmapped env under random actions."""
-    env, episode_length, substeps = ENVS[name]()
+    env, episode_length, substeps = ENVS[name](spec)
     env = wrap_for_training(env, episode_length)
     state0 = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), batch))
 
@@ -84,31 +86,31 @@ def _random_box_states(model: mujoco.MjModel, batch: int, seed: int) -> np.ndarr
     """Full MuJoCo states (mjSTATE_FULLPHYSICS) with uniformly random box orientations."""
     q = np.asarray(quat.to_wxyz(quat.random_uniform(jax.random.PRNGKey(seed), (batch,))))
     data = mujoco.MjData(model)
-    spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
-    states = np.empty((batch, mujoco.mj_stateSize(model, spec)))
+    full = mujoco.mjtState.mjSTATE_FULLPHYSICS
+    states = np.empty((batch, mujoco.mj_stateSize(model, full)))
     for i in range(batch):
         mujoco.mj_resetData(model, data)
         data.qpos[3:7] = q[i]
-        mujoco.mj_getState(model, data, states[i], spec)
+        mujoco.mj_getState(model, data, states[i], full)
     return states
 
 
-def native_physics(batch: int, steps: int, nthread: int | None = None, repeats: int = 3) -> dict:
+def native_physics(spec: TaskSpec, batch: int, steps: int, nthread: int | None = None, repeats: int = 3) -> dict:
     """Native MuJoCo on the same model: mujoco.rollout, one thread per core, random body torques."""
-    env = RotationEnv()
+    env = RotationEnv(spec)
     model = env.mj_model
     nthread = nthread or os.cpu_count() or 1
     datas = [mujoco.MjData(model) for _ in range(nthread)]
     init = _random_box_states(model, batch, seed=0)
     rng = np.random.default_rng(0)
-    torque = rng.uniform(-TASK.actuation.max_torque, TASK.actuation.max_torque, (batch, steps, 3))
+    torque = rng.uniform(-spec.actuation.max_torque, spec.actuation.max_torque, (batch, steps, 3))
     control = np.zeros((batch, steps, model.nbody * 6))
     control[:, :, 6 + 3 : 6 + 6] = torque  # xfrc_applied of body 1, torque part
-    spec = mujoco.mjtState.mjSTATE_XFRC_APPLIED
+    control_spec = mujoco.mjtState.mjSTATE_XFRC_APPLIED
     times = []
     for _ in range(repeats + 1):
         t0 = time.perf_counter()
-        mj_rollout.rollout([model] * batch, datas, init, control, control_spec=spec, nstep=steps)
+        mj_rollout.rollout([model] * batch, datas, init, control, control_spec=control_spec, nstep=steps)
         times.append(time.perf_counter() - t0)
     best = min(times[1:])
     return {
@@ -117,13 +119,13 @@ def native_physics(batch: int, steps: int, nthread: int | None = None, repeats: 
         "batch": batch,
         "threads": nthread,
         "physics_steps_per_s": batch * steps / best,
-        "control_steps_per_s": batch * steps / best / TASK.physics.substeps,
+        "control_steps_per_s": batch * steps / best / spec.physics.substeps,
     }
 
 
-def mjx_physics(batch: int, steps: int, repeats: int = 3) -> dict:
+def mjx_physics(spec: TaskSpec, batch: int, steps: int, repeats: int = 3) -> dict:
     """Raw ``mjx.step`` on the same model and torques as ``native_physics``: physics only."""
-    env = RotationEnv()
+    env = RotationEnv(spec)
     mx = env.mjx_model
     q = quat.to_wxyz(quat.random_uniform(jax.random.PRNGKey(0), (batch,)))
     data0 = jax.vmap(lambda qq: env._data0.replace(qpos=env._data0.qpos.at[3:7].set(qq)))(q)
@@ -131,7 +133,7 @@ def mjx_physics(batch: int, steps: int, repeats: int = 3) -> dict:
     @jax.jit
     def rollout(data, key):
         def body(data, key):
-            torque = jax.random.uniform(key, (batch, 3), minval=-1.0, maxval=1.0) * TASK.actuation.max_torque
+            torque = jax.random.uniform(key, (batch, 3), minval=-1.0, maxval=1.0) * spec.actuation.max_torque
             data = data.replace(xfrc_applied=data.xfrc_applied.at[:, 1, 3:].set(torque))
             return jax.vmap(lambda d: mjx.step(mx, d))(data), None
 
@@ -153,9 +155,9 @@ def mjx_physics(batch: int, steps: int, repeats: int = 3) -> dict:
     }
 
 
-def ppo_ours(config: PPOConfig, updates: int, seed: int = 0) -> dict:
+def ppo_ours(spec: TaskSpec, config: PPOConfig, updates: int, seed: int = 0) -> dict:
     """Steady-state env steps/s of our PPO (rollout + GAE + SGD), compile apart."""
-    trainer = make_trainer(wrap_for_training(RotationEnv(), TASK.episode_steps), config)
+    trainer = make_trainer(wrap_for_training(RotationEnv(spec), spec.episode_steps), config)
     t0 = time.perf_counter()
     state = trainer.init(jax.random.PRNGKey(seed))
     state, _ = trainer.update(state)
@@ -176,13 +178,14 @@ def ppo_ours(config: PPOConfig, updates: int, seed: int = 0) -> dict:
     }
 
 
-def ppo_brax(config: PPOConfig, updates: int, seed: int = 0) -> dict:
+def ppo_brax(spec: TaskSpec, config: PPOConfig, updates: int, seed: int = 0) -> dict:
     """Brax PPO on the same env and batch shape. Brax reports ``training/sps`` per
     epoch; its first epoch includes compilation, so the last epoch's figure is used."""
     epochs = 3
     config = dataclasses.replace(config, total_env_steps=epochs * updates * config.batch_size)
     reports = []
     _, _, _, wall = brax_ppo.train(
+        spec,
         RotationEnvConfig(),
         config,
         seed=seed,
@@ -205,11 +208,17 @@ def ppo_brax(config: PPOConfig, updates: int, seed: int = 0) -> dict:
 
 
 def time_to_threshold_ours(
-    config: PPOConfig, threshold: float, eval_every: int, eval_episodes: int, max_seconds: float, seed: int = 0
+    spec: TaskSpec,
+    config: PPOConfig,
+    threshold: float,
+    eval_every: int,
+    eval_episodes: int,
+    max_seconds: float,
+    seed: int = 0,
 ) -> dict:
     """Wall-clock (compile included) until a deterministic evaluation reaches ``threshold``."""
     start = time.perf_counter()
-    trainer = make_trainer(wrap_for_training(RotationEnv(), TASK.episode_steps), config)
+    trainer = make_trainer(wrap_for_training(RotationEnv(spec), spec.episode_steps), config)
     state = trainer.init(jax.random.PRNGKey(seed))
     eval_s, history = 0.0, []
     for update in range(1, config.num_updates + 1):
@@ -219,6 +228,7 @@ def time_to_threshold_ours(
         t_eval = time.perf_counter()
         success = evaluate_rotation(
             policy_apply(trainer.networks),
+            spec,
             RotationEnvConfig(),
             eval_episodes,
             seed=seed + 1,
@@ -243,7 +253,13 @@ def time_to_threshold_ours(
 
 
 def time_to_threshold_brax(
-    config: PPOConfig, threshold: float, eval_every: int, eval_episodes: int, max_env_steps: int, seed: int = 0
+    spec: TaskSpec,
+    config: PPOConfig,
+    threshold: float,
+    eval_every: int,
+    eval_episodes: int,
+    max_env_steps: int,
+    seed: int = 0,
 ) -> dict:
     """The same measurement for Brax PPO: its params are scored by our evaluator at each
     of Brax's evaluation points. Brax cannot stop early, so ``max_env_steps`` caps it."""
@@ -264,7 +280,7 @@ def time_to_threshold_brax(
 
             apply_fns[make_policy_fn] = apply
         success = evaluate_rotation(
-            apply_fns[make_policy_fn], RotationEnvConfig(), eval_episodes, seed=seed + 1, params=params
+            apply_fns[make_policy_fn], spec, RotationEnvConfig(), eval_episodes, seed=seed + 1, params=params
         )["success_rate"]
         eval_s[0] += time.perf_counter() - t_eval
         history.append(
@@ -272,6 +288,7 @@ def time_to_threshold_brax(
         )
 
     brax_ppo.train(
+        spec,
         RotationEnvConfig(),
         config,
         seed=seed,

@@ -17,9 +17,9 @@ from brax.training.agents.ppo import networks as brax_ppo_networks
 from brax.training.agents.ppo import train as brax_ppo
 
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.envs.rotation import RotationEnv, RotationEnvConfig
 from orient_jax.envs.wrappers import wrap_for_training
-from orient_jax.spec import TASK
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
 
 
 def _wrap(env, episode_length, action_repeat=1, randomization_fn=None):
@@ -28,12 +28,12 @@ def _wrap(env, episode_length, action_repeat=1, randomization_fn=None):
     return wrap_for_training(env, episode_length)
 
 
-def brax_kwargs(config: PPOConfig) -> dict:
-    """Brax PPO arguments equivalent to ``config``."""
+def brax_kwargs(config: PPOConfig, spec: TaskSpec) -> dict:
+    """Brax PPO arguments equivalent to ``config`` on the task ``spec``."""
     return {
         "num_timesteps": config.total_env_steps,
         "num_envs": config.num_envs,
-        "episode_length": TASK.episode_steps,
+        "episode_length": spec.episode_steps,
         "unroll_length": config.rollout_length,
         "batch_size": config.num_envs // config.num_minibatches,
         "num_minibatches": config.num_minibatches,
@@ -78,6 +78,7 @@ def _brax_jax_compat():
 
 
 def train(
+    spec: TaskSpec,
     env_config: RotationEnvConfig,
     config: PPOConfig,
     seed: int = 0,
@@ -92,13 +93,13 @@ def train(
     start = time.perf_counter()
     with _brax_jax_compat():
         make_policy, params, metrics = brax_ppo.train(
-            environment=RotationEnv(env_config),
+            environment=RotationEnv(spec, env_config),
             wrap_env_fn=_wrap,
             seed=seed,
             num_evals=num_evals,
             num_eval_envs=num_eval_envs,
             deterministic_eval=True,
             **callbacks,
-            **brax_kwargs(config),
+            **brax_kwargs(config, spec),
         )
     return make_policy, params, metrics, time.perf_counter() - start

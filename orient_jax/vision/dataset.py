@@ -9,7 +9,8 @@ that says what is wrong and the command that fixes it.
 A dataset directory (``data/<preset>/``)::
 
     plan.json          written when rendering starts: what the dataset will be
-                       (preset, seed, count, shard size, config, spec, asset, versions)
+                       (preset, task profile, seed, count, shard size, config, the
+                       profile's camera and box size, asset, versions)
     shard-00000.npz    images [n, 224, 224, 3] uint8 (RGB, row 0 at the top),
     shard-00001.npz    quat_xyzw [n, 4] float32, index [n] int64, config_hash (a
     ...                string), and param_<name> [n, ...]: every randomized quantity
@@ -19,8 +20,8 @@ A dataset directory (``data/<preset>/``)::
     samples_labels.png
     render_log.jsonl   timings of each render command (not part of the format)
 
-Labels: ``quat_xyzw`` is a unit quaternion (x, y, z, w), w >= 0, in the spec's frame
-(``orient_jax.spec``: world Y up, rotates body-frame vectors into the world frame).
+Labels: ``quat_xyzw`` is a unit quaternion (x, y, z, w), w >= 0, in the task profile's
+frame (``orient_jax.profiles``: world Y up, rotates body-frame vectors into the world frame).
 Shard ``k`` holds images ``[k * shard_size, min((k + 1) * shard_size, count))``.
 """
 
@@ -44,7 +45,7 @@ LOG_FILE = "render_log.jsonl"
 IMAGES, QUATS, INDEX, CONFIG_HASH = "images", "quat_xyzw", "index", "config_hash"
 PARAM_PREFIX = "param_"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that equal arrays give equal bytes
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 
 
 class DatasetError(RuntimeError):
@@ -90,12 +91,13 @@ def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> str:
     return sha256_bytes(data)
 
 
-def fix_command(root: Path, preset: str | None) -> str:
-    """The command that renders (or resumes, or repairs) the dataset at ``root``."""
-    root = Path(root)
+def fix_command(root: Path, meta: dict) -> str:
+    """The command that renders (or resumes, or repairs) the dataset at ``root``, from its
+    plan or manifest ``meta`` (its preset and task profile)."""
+    root, preset, task = Path(root), meta.get("preset"), meta.get("task", "cube")
     if preset and root.resolve() == (_REPO / "data" / preset).resolve():
-        return f"make data PRESET={preset}"
-    return f".render-venv/bin/python -m render render --preset {preset or '<preset>'} --out {root}"
+        return f"make data PRESET={preset}" + (f" TASK={task}" if task != "cube" else "")
+    return f".render-venv/bin/python -m render render --preset {preset or '<preset>'} --task {task} --out {root}"
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -150,16 +152,21 @@ def shard_ranges(count: int, shard_size: int) -> list[tuple[int, int]]:
     return [(s, min(s + shard_size, count)) for s in range(0, count, shard_size)]
 
 
-def check_spec(meta: dict, root: Path) -> None:
-    """The dataset must have been rendered for the current task spec."""
-    from orient_jax.spec import TASK
+def spec_record(spec) -> dict:
+    """What a dataset records of the task profile it was rendered for: everything of it
+    that shapes the pixels and labels (the camera and the box size). ``spec`` is a
+    ``orient_jax.profiles.spec.TaskSpec``."""
+    return {"camera": json.loads(json.dumps(dataclasses.asdict(spec.camera))), "box_size": spec.physics.box_size}
 
-    now = {"camera": json.loads(json.dumps(dataclasses.asdict(TASK.camera))), "box_size": TASK.physics.box_size}
+
+def check_spec(meta: dict, root: Path, spec) -> None:
+    """The dataset (its plan or manifest ``meta``) must have been rendered for ``spec``."""
+    now = spec_record(spec)
     if meta.get("spec") != now:
+        rendered = f"task profile {meta['task']!r}" if "task" in meta else "another task profile"
         raise DatasetError(
-            f"{root} was rendered for a different task spec ({meta.get('spec')}) than orient_jax/spec.py now "
-            f"defines ({now}); render a new dataset: {fix_command(root, meta.get('preset'))} into an empty "
-            "directory (delete the old one first)"
+            f"{root} was rendered for {rendered} ({meta.get('spec')}), not for {spec.name!r} ({now}); render a "
+            f"dataset for it: `{fix_command(root, {**meta, 'task': spec.name})}` into an empty directory"
         )
 
 
@@ -183,16 +190,13 @@ def read_manifest(root: Path) -> dict:
         state = f"{len(present)} of {len(ranges)} shards are rendered" + (
             f" (missing: {listing})" if absent else ", but it was not finalized"
         )
-        raise DatasetError(
-            f"the dataset at {root} is incomplete: {state}. Resume with `{fix_command(root, plan.get('preset'))}`"
-        )
+        raise DatasetError(f"the dataset at {root} is incomplete: {state}. Resume with `{fix_command(root, plan)}`")
     manifest = _read_json(manifest_path, "manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise DatasetError(
             f"{root} has format version {manifest.get('format_version')}, this loader reads {FORMAT_VERSION}; "
-            f"re-render it into an empty directory: {fix_command(root, manifest.get('preset'))}"
+            f"re-render it into an empty directory: {fix_command(root, manifest)}"
         )
-    check_spec(manifest, root)
     shards = manifest["shards"]
     if [(s["start"], s["stop"]) for s in shards] != shard_ranges(manifest["count"], manifest["shard_size"]):
         raise DatasetError(
@@ -203,7 +207,7 @@ def read_manifest(root: Path) -> dict:
 
 def _read_shard_bytes(root: Path, manifest: dict, entry: dict, checksums: bool) -> bytes:
     path = root / entry["name"]
-    fix = fix_command(root, manifest.get("preset"))
+    fix = fix_command(root, manifest)
     what = f"shard {entry['name']} (images {entry['start']}..{entry['stop'] - 1})"
     if not path.exists():
         raise DatasetError(
@@ -235,9 +239,7 @@ def iter_shards(root: Path, checksums: bool = True) -> Iterator[dict[str, np.nda
         try:
             yield decode_shard(data, entry["name"], manifest, entry["start"], entry["stop"])
         except DatasetError as e:
-            raise DatasetError(
-                f"{e} in {root}; re-render it with `{fix_command(root, manifest.get('preset'))}`"
-            ) from None
+            raise DatasetError(f"{e} in {root}; re-render it with `{fix_command(root, manifest)}`") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,10 +256,12 @@ class Dataset:
         return len(self.images)
 
 
-def load(root: Path, checksums: bool = True, params: bool = True) -> Dataset:
-    """Load and validate a complete dataset (``params=False`` skips the per-image parameters)."""
+def load(root: Path, spec, checksums: bool = True, params: bool = True) -> Dataset:
+    """Load and validate a complete dataset rendered for the task profile ``spec``
+    (``params=False`` skips the per-image parameters)."""
     root = Path(root)
     manifest = read_manifest(root)
+    check_spec(manifest, root, spec)
     n, res = manifest["count"], manifest["image_size"]
     images = np.empty((n, res, res, 3), dtype=np.uint8)
     quats = np.empty((n, 4), dtype=np.float32)

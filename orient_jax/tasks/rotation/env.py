@@ -3,8 +3,9 @@
 A box is dropped onto the floor from a uniformly random orientation. The policy
 applies a body-frame torque (limited, ramped) and must turn the box so that its up
 axis (body +Y) points along world +Y, and keep it still. Observations are built from
-a *noisy* orientation, never from the true state. Everything physical comes from
-``orient_jax.spec``; this module only says how to simulate it.
+a *noisy* orientation, never from the true state. Everything physical comes from the
+task profile it is given (``orient_jax.profiles``); this module only says how to
+simulate it.
 
 Functions here act on a single environment; vmap them (or wrap with
 ``orient_jax.envs.wrappers``) for batches.
@@ -23,9 +24,16 @@ from mujoco import mjx
 
 from orient_jax import quat
 from orient_jax.envs import noise as noise_lib
-from orient_jax.spec import TASK, TaskSpec
+from orient_jax.profiles.spec import TaskSpec
 
 BOX_BODY = 1  # body index of the box in the model below (0 is the world)
+Y_UP = (0.0, 1.0, 0.0)  # world up and the body's up axis, as this env models them
+# The observation ``_observe`` builds: (slot name, start, size). A profile must lay its
+# slots out so; one that differs needs its own observation code, not a silent mismatch.
+OBSERVATION_LAYOUT = (
+    ("quat", 0, 4), ("up_world", 4, 3), ("world_up_in_body", 7, 3), ("prev_quat", 10, 4),
+    ("angular_velocity", 14, 3), ("action_prev", 17, 3), ("action_prev2", 20, 3),
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +63,7 @@ class RotationEnvConfig:
                 raise ValueError(f"env.{name} must satisfy 0 < low <= high, got {(lo, hi)}")
 
 
-def build_mjcf(spec: TaskSpec = TASK) -> str:
+def build_mjcf(spec: TaskSpec) -> str:
     """The scene as MJCF, in the spec's Y-up world frame."""
     p = spec.physics
     h = p.box_size / 2
@@ -88,7 +96,18 @@ def build_mjcf(spec: TaskSpec = TASK) -> str:
 class RotationEnv(base.Env):
     """Brax-API MJX environment; ``reset(key) -> State``, ``step(state, action) -> State``."""
 
-    def __init__(self, config: RotationEnvConfig = RotationEnvConfig(), spec: TaskSpec = TASK):
+    def __init__(self, spec: TaskSpec, config: RotationEnvConfig = RotationEnvConfig()):
+        if tuple(spec.frames.body_up_axis) != Y_UP:
+            raise ValueError(
+                f"task profile {spec.name!r} makes body axis {spec.frames.body_up_axis} the up axis; this env "
+                f"models a Y-up world with body +Y as the up axis"
+            )
+        layout = tuple((s.name, s.start, s.size) for s in spec.observation.slots)
+        if layout != OBSERVATION_LAYOUT or spec.action.size != 3:
+            raise ValueError(
+                f"task profile {spec.name!r} has observation slots {layout} and {spec.action.size} actions; this "
+                f"env builds {OBSERVATION_LAYOUT} and takes 3 torque actions"
+            )
         self.config = config
         self.spec = spec
         self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec))
@@ -242,7 +261,7 @@ class RotationEnv(base.Env):
         return data, torque
 
     def _observe(self, q_obs: jax.Array, q_prev: jax.Array, actions: jax.Array) -> jax.Array:
-        """The 23-slot observation (see ``spec.Observation``)."""
+        """The observation, laid out as ``OBSERVATION_LAYOUT`` (see the profile's ``observation``)."""
         o = self.spec.observation
         q_prev = quat.align_sign(q_prev, q_obs)
         rot = quat.to_matrix(q_obs)

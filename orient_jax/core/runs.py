@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jax
 
-from orient_jax import dataclass_config
+from orient_jax.core import dataclass_config
 
 PACKAGES = (
     "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "brax", "mujoco", "mujoco-mjx", "numpy", "jax2onnx",
@@ -38,13 +38,36 @@ def read_run_config(run_dir: str | Path, cls: type, kind: str):
     return dataclass_config.from_dict(cls, data["experiment"]), data["preset"]
 
 
-def refuse_other_config(run_dir: Path, config: dict) -> None:
-    """A run directory is resumed only with the experiment it was started with."""
+def config_record(exp, preset: str) -> dict:
+    """What a run's config.json holds: the preset it started from and the resolved experiment."""
+    return {"preset": preset, "experiment": dataclass_config.to_dict(exp)}
+
+
+def refuse_other_config(run_dir: Path, config: dict, cls: type) -> None:
+    """A run directory is resumed only with the experiment it was started with. The saved
+    experiment is read through ``cls`` first, so a field added since (at its default)
+    is no difference."""
     existing = Path(run_dir) / "config.json"
-    if existing.exists() and json.loads(existing.read_text())["experiment"] != config["experiment"]:
+    if not existing.exists():
+        return
+    saved = json.loads(existing.read_text())["experiment"]
+    try:
+        saved = dataclass_config.to_dict(dataclass_config.from_dict(cls, saved))
+    except (TypeError, ValueError):
+        pass  # unreadable today: it differs
+    if saved != config["experiment"]:
         raise ValueError(
             f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
         )
+
+
+def prepare_run(run_dir: Path, exp, preset: str, inputs: dict[str, dict] | None = None) -> dict:
+    """Check that ``run_dir`` holds no other experiment, then write its config.json and
+    meta.json. Returns the config record (what every checkpoint saves with it)."""
+    config = config_record(exp, preset)
+    refuse_other_config(run_dir, config, type(exp))
+    write_metadata(run_dir, config, exp.seed, inputs)
+    return config
 
 
 def open_run(run: Path | None, runs_root: Path, preset: str, overrides: list[str], cls: type, kind: str, get_preset):
@@ -143,19 +166,17 @@ class MetricsLog:
         return rows
 
 
-def resume(run_dir: Path, ckpt, log: MetricsLog, state, config: dict):
+def restore(run_dir: Path, ckpt, state, config: dict):
     """Restore the latest checkpoint of ``run_dir`` into ``state`` (a fresh state of the
-    same structure), refusing one made with a different experiment config, and drop the
-    metrics rows logged after it. Returns (state, restored step or None, wall seconds so far)."""
+    same structure), refusing one made with a different experiment config. Returns
+    (state, restored step or None)."""
     start = ckpt.latest_step()
     if start is None:
-        return state, None, 0.0
+        return state, None
     state, saved = ckpt.restore(state)
     if saved.get("experiment") != config.get("experiment"):
         raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
-    log.truncate_after(start)
-    previous = log.read()
-    return state, start, (previous[-1]["wall_s"] if previous else 0.0)
+    return state, start
 
 
 def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str = "env_steps") -> None:

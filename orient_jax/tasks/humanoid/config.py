@@ -1,4 +1,8 @@
-"""The Humanoid experiment config: one env, one algorithm (PPO or branching DQN)."""
+"""The Humanoid experiment config: one env, one algorithm (PPO or branching DQN).
+
+The config carries a section for each algorithm, but only ``algo``'s is used: an
+override of the other one is refused (``unused_sections``), never silently ignored.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import dataclasses
 
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.envs.humanoid import HumanoidConfig
+from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 ALGOS = ("ppo", "dqn")
 
@@ -32,3 +36,7 @@ class HumanoidExperiment:
             raise ValueError("checkpoint_every and keep_checkpoints must be positive")
         if self.eval_episodes < 0:
             raise ValueError(f"eval_episodes must be >= 0, got {self.eval_episodes}")
+
+    def unused_sections(self) -> dict[str, str]:
+        """The sections the chosen algorithm does not read, and why."""
+        return {a: f"algo is {self.algo!r}; set algo={a} to train with it" for a in ALGOS if a != self.algo}

@@ -1,0 +1,51 @@
+"""PPO as the host loop runs it (``orient_jax.core.loop``): one jitted update per chunk,
+the policy exported into ``RUN/policy`` beside every checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+
+from orient_jax.agents.ppo.policy_io import save_policy
+from orient_jax.agents.ppo.train import Trainer, TrainState
+from orient_jax.core import loop
+
+CURVE_KEYS = ("episode_return", "value_loss", "action_std")
+
+
+class PPOProgram(loop.Program):
+    name = "ppo updates"
+    unit = "update"
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        seed: int,
+        run_dir: Path,
+        curve_keys: tuple[str, ...] = CURVE_KEYS,
+        policy_meta: dict | None = None,
+    ):
+        """``policy_meta``: recorded in the exported policy.json (e.g. the task it is for)."""
+        self.trainer, self.seed, self.run_dir = trainer, seed, Path(run_dir)
+        self.policy_meta = policy_meta or {}
+        self.total = trainer.config.num_updates
+        self.reported = tuple(name for _, name in trainer.episode_metrics)  # the task's episode metrics
+        self.curve_keys = (*self.reported, *curve_keys)
+
+    def init(self) -> TrainState:
+        return self.trainer.init(jax.random.PRNGKey(self.seed))
+
+    def chunk(self, state: TrainState, step: int, stop: int) -> loop.Chunk:
+        state, metrics = self.trainer.update(state)
+        batch = self.trainer.config.batch_size
+        row = {"env_steps": (step + 1) * batch, **{k: float(v) for k, v in jax.device_get(metrics).items()}}
+        return loop.Chunk(state, step + 1, row, work=batch)
+
+    def save(self, state: TrainState, step: int) -> None:
+        meta = {**self.policy_meta, "seed": self.seed, "run_dir": str(self.run_dir), "update": step}
+        save_policy(self.run_dir / "policy", self.trainer.networks, state.params, state.normalizer, meta)
+
+    def postfix(self, row: dict) -> dict:
+        shown = {name: f"{row[name]:.3f}" for name in self.reported}
+        return {**shown, "ret": f"{row['episode_return']:.1f}", "sps": f"{row['steps_per_s']:,.0f}"}

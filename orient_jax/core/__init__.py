@@ -1,0 +1,1 @@
+"""Task-agnostic infrastructure: configs, run directories, checkpoints, the host loop, sharding, stages."""

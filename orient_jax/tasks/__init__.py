@@ -1,0 +1,1 @@
+"""The tasks: each package holds its experiment config, env, evaluation and run."""

@@ -1,0 +1,112 @@
+"""Library side of the Humanoid scripts: build, train and load a run's policy (scoring:
+``orient_jax.tasks.humanoid.evaluation``).
+
+PPO's networks act in [-1, 1]; ``ScaledActions`` maps that onto the env's
+[-0.4, 0.4], and the loaded PPO policy applies the same scale, so every policy this
+module hands out speaks Gymnasium's action units.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+from brax.envs import base
+from brax.envs.wrappers.training import VmapWrapper
+
+from orient_jax.agents.dqn import policy_io as dqn_policy_io
+from orient_jax.agents.dqn.networks import make_q_network
+from orient_jax.agents.dqn.program import DQNProgram
+from orient_jax.agents.dqn.train import DQNTrainer
+from orient_jax.agents.dqn.train import make_trainer as make_dqn_trainer
+from orient_jax.agents.ppo import policy_io as ppo_policy_io
+from orient_jax.agents.ppo.program import PPOProgram
+from orient_jax.agents.ppo.train import Trainer, make_trainer
+from orient_jax.core import loop, runs
+from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
+from orient_jax.tasks.humanoid.config import HumanoidExperiment
+from orient_jax.tasks.humanoid.env import ACTION_LIMIT, HumanoidEnv
+from orient_jax.tasks.humanoid.evaluation import Policy
+
+SHIPPED_DIR = Path(__file__).resolve().parents[3] / "models" / "humanoid"  # policies and their ONNX exports
+PPO_CURVE_KEYS = ("episode_return", "value_loss", "approx_kl", "action_std")
+
+
+class ScaledActions(base.Wrapper):
+    """Actions in [-1, 1] (clipped) -> the env's [-limit, limit]."""
+
+    def __init__(self, env: base.Env, limit: float = ACTION_LIMIT):
+        super().__init__(env)
+        self.limit = limit
+
+    def step(self, state: base.State, action: jax.Array) -> base.State:
+        return self.env.step(state, self.limit * jnp.clip(action, -1.0, 1.0))
+
+
+def build_ppo_trainer(exp: HumanoidExperiment) -> Trainer:
+    env = wrap_for_training(ScaledActions(HumanoidEnv(exp.env)), exp.episode_steps)
+    return make_trainer(env, exp.ppo)
+
+
+def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
+    env = HumanoidEnv(exp.env)
+    wrapped = VmapWrapper(EpisodeAutoReset(env, exp.episode_steps, stagger=False))
+    network = make_q_network(
+        env.observation_size,
+        env.action_size,
+        exp.dqn.hidden_sizes,
+        exp.dqn.bins,
+        -ACTION_LIMIT,
+        ACTION_LIMIT,
+        exp.dqn.dueling,
+        exp.dqn.layer_norm,
+    )
+    return make_dqn_trainer(wrapped, exp.dqn, network, exp.episode_steps)
+
+
+def load_run_config(run_dir: Path) -> HumanoidExperiment:
+    return runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")[0]
+
+
+def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
+    """Train (or resume) ``run_dir``. Returns True once the run has reached its end."""
+    config = runs.prepare_run(run_dir, exp, preset)
+    if exp.algo == "dqn":
+        program = DQNProgram(build_dqn_trainer(exp), exp.seed, run_dir)
+    else:
+        program = PPOProgram(build_ppo_trainer(exp), exp.seed, run_dir, curve_keys=PPO_CURVE_KEYS)
+    state, step = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
+    return program.progress(state, step) >= program.total
+
+
+# -- policies -----------------------------------------------------------------------------
+def load_policy(path: str | Path) -> tuple[Policy, dict]:
+    """A run directory's (or policy folder's) deterministic policy, in Gymnasium units."""
+    path = Path(path)
+    folder = path / "policy" if (path / "policy" / "policy.json").exists() else path
+    info_path = folder / "policy.json"
+    if not info_path.is_file():
+        raise FileNotFoundError(
+            f"no policy at {path} (expected {info_path}); train one with experiments.train_humanoid"
+        )
+    fmt = json.loads(info_path.read_text()).get("format")
+    if fmt == ppo_policy_io.FORMAT:
+        networks, params, normalizer, info = ppo_policy_io.load_policy(folder)
+
+        def ppo_policy(obs):
+            # The clip costs nothing and keeps float32 rounding of 0.4 * tanh inside the box.
+            return jnp.clip(
+                ACTION_LIMIT * networks.mean_action(params, normalizer.normalize(obs)), -ACTION_LIMIT, ACTION_LIMIT
+            )
+
+        return ppo_policy, {**info, "algo": "ppo"}
+    if fmt == dqn_policy_io.FORMAT:
+        network, params, normalizer, info = dqn_policy_io.load_policy(folder)
+
+        def dqn_policy(obs):
+            return network.greedy(params, normalizer, obs)
+
+        return dqn_policy, {**info, "algo": "dqn"}
+    raise ValueError(f"{info_path} has format {fmt!r}: not a humanoid policy")

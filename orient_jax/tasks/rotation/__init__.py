@@ -1,0 +1,1 @@
+"""Re-orientation: turn a dropped object upright by torque, from noisy observed orientations."""

@@ -1,0 +1,69 @@
+"""Library side of the rotation experiment scripts: build, train, evaluate a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orient_jax.agents.ppo.networks import make_policy
+from orient_jax.agents.ppo.policy_io import load_policy
+from orient_jax.agents.ppo.program import PPOProgram
+from orient_jax.agents.ppo.train import Trainer, TrainState, make_trainer
+from orient_jax.core import loop, reproduce, runs
+from orient_jax.envs.wrappers import wrap_for_training
+from orient_jax.profiles.spec import TaskSpec
+from orient_jax.tasks.rotation.config import RotationExperiment
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
+from orient_jax.tasks.rotation.evaluation import evaluate_rotation
+
+SHIPPED_POLICY = Path(__file__).resolve().parents[3] / "models" / "rotation_policy"
+# The env's latched success flag, reported as the fraction of episodes ending upright.
+EPISODE_METRICS = {"success": "success_rate"}
+
+# What `experiments.reproduce` compares of a rotation run.
+REPRODUCE = reproduce.Kind(
+    "rotation",
+    "experiments.train_rotation",
+    "eval.json",
+    "policy/policy.msgpack",
+    frozenset({"wall_s", "steps_per_s", "policy"}),
+    ("ppo", "env"),
+)
+
+
+def build_trainer(exp: RotationExperiment) -> Trainer:
+    spec = exp.spec
+    env = wrap_for_training(RotationEnv(spec, exp.env), spec.episode_steps)
+    return make_trainer(env, exp.ppo, episode_metrics=EPISODE_METRICS)
+
+
+def load_run_config(run_dir: Path) -> RotationExperiment:
+    return runs.read_run_config(run_dir, RotationExperiment, "rotation")[0]
+
+
+def train_run(
+    exp: RotationExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress: bool = True
+) -> TrainState:
+    inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
+    config = runs.prepare_run(run_dir, exp, preset, inputs)
+    program = PPOProgram(build_trainer(exp), exp.seed, run_dir, policy_meta={"task": exp.task})
+    state, _ = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
+    return state
+
+
+def load_rotation_policy(path: Path, spec: TaskSpec):
+    """A policy folder's (or run directory's) policy, refused unless it was trained for ``spec``.
+    Returns (networks, params, normalizer, info) as ``policy_io.load_policy``."""
+    networks, params, normalizer, info = load_policy(path)
+    task = info.get("task")
+    if task != spec.name:
+        trained = f"task profile {task!r}" if task else "an unnamed task profile (its policy.json has no 'task')"
+        raise ValueError(f"the policy at {path} was trained for {trained}, not {spec.name!r}")
+    return networks, params, normalizer, info
+
+
+def evaluate_policy_dir(path: Path, spec: TaskSpec, env_config: RotationEnvConfig, episodes: int, seed: int) -> dict:
+    networks, params, normalizer, info = load_rotation_policy(path, spec)
+    result = evaluate_rotation(make_policy(networks, params, normalizer), spec, env_config, episodes, seed)
+    result["policy"] = str(path)
+    result["policy_update"] = info.get("update")
+    return result

@@ -1,0 +1,111 @@
+"""The one host loop (orient_jax.core.loop) with a counting program: checkpoint cadence,
+the final save, every log keyed by step and truncated on resume, evaluation rows, and
+Ctrl-C. The PPO, DQN and vision resume tests run real trainers through the same loop."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from orient_jax.core import loop, runs
+from orient_jax.core.checkpointing import Checkpoints
+
+pytestmark = pytest.mark.unit
+
+
+class Counter(loop.Program):
+    """State: one float; a chunk adds 1 per step, two steps at a time (never past stop)."""
+
+    name = "count"
+    logs = ("events",)
+    curve_keys = ("value",)
+    curve_x = "update"
+
+    def __init__(self, total=7, interrupt_at=None):
+        self.total, self.interrupt_at = total, interrupt_at
+        self.saved, self.seen = [], None
+
+    def init(self):
+        return {"value": np.zeros((), np.float32)}
+
+    def chunk(self, state, step, stop):
+        end = int(min(step + 2, self.total, stop))
+        if self.interrupt_at is not None and end > self.interrupt_at:
+            raise KeyboardInterrupt
+        value = state["value"] + (end - step)
+        events = [{"event": s} for s in range(step + 1, end + 1)]
+        return loop.Chunk({"value": value}, end, {"value": float(value)}, work=end - step, rows={"events": events})
+
+    def evaluate(self, state, step):
+        return {"even": step % 2 == 0}
+
+    def save(self, state, step):
+        self.saved.append(step)
+
+    def resumed(self, logs):
+        self.seen = {name: len(rows) for name, rows in logs.items()}
+
+
+CONFIG = {"preset": "t", "experiment": {"x": 1}}
+
+
+def rows(run_dir, name="metrics"):
+    return runs.MetricsLog(run_dir / f"{name}.jsonl").read()
+
+
+def test_runs_to_the_end_logging_and_checkpointing(tmp_path):
+    program = Counter()
+    state, step = loop.run(program, tmp_path, CONFIG, checkpoint_every=4, progress=False)
+    assert step == 7 and float(state["value"]) == 7.0
+    metrics = rows(tmp_path)
+    assert [r["update"] for r in metrics] == [2, 4, 6, 7]
+    assert [r["value"] for r in metrics] == [2.0, 4.0, 6.0, 7.0] and [r["even"] for r in metrics] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert all(r["steps_per_s"] > 0 and r["wall_s"] >= 0 for r in metrics)
+    assert [r["event"] for r in rows(tmp_path, "events")] == list(range(1, 8))
+    assert program.saved == [4, 7]  # every 4 steps, and the end
+    assert Checkpoints(tmp_path / "checkpoints").latest_step() == 7
+    assert (tmp_path / "learning_curve.png").stat().st_size > 1000
+
+
+def test_a_stopped_run_resumes_as_if_never_stopped(tmp_path):
+    straight = tmp_path / "straight"
+    loop.run(Counter(), straight, CONFIG, checkpoint_every=4, progress=False)
+    parted = tmp_path / "parted"
+    _, step = loop.run(Counter(), parted, CONFIG, checkpoint_every=4, stop_after=3, progress=False)
+    assert step == 3 and Checkpoints(parted / "checkpoints").latest_step() == 3  # saved where it stopped
+    # Rows written after the last checkpoint are dropped on resume: fake two.
+    for name in ("metrics", "events"):
+        runs.MetricsLog(parted / f"{name}.jsonl").write({"update": 9, "stale": True})
+    program = Counter()
+    state, step = loop.run(program, parted, CONFIG, checkpoint_every=4, progress=False)
+    assert program.seen == {"metrics": 2, "events": 3}  # what resumed() was shown: rows up to step 3
+    assert (step, float(state["value"])) == (7, 7.0)
+    for name in ("metrics", "events"):
+        keep = [{k: v for k, v in r.items() if k not in ("wall_s", "steps_per_s")} for r in rows(parted, name)]
+        want = [{k: v for k, v in r.items() if k not in ("wall_s", "steps_per_s")} for r in rows(straight, name)]
+        assert [r["update"] for r in keep] == sorted(r["update"] for r in keep)
+        assert keep[-1] == want[-1] and "stale" not in json.dumps(keep)
+
+
+def test_ctrl_c_saves_then_reraises(tmp_path, capsys):
+    program = Counter(interrupt_at=2)
+    with pytest.raises(KeyboardInterrupt):
+        loop.run(program, tmp_path, CONFIG, checkpoint_every=100, progress=False)
+    assert program.saved == [2] and Checkpoints(tmp_path / "checkpoints").latest_step() == 2
+    assert "interrupted: saved step 2; rerun with --run" in capsys.readouterr().out
+    _, step = loop.run(Counter(), tmp_path, CONFIG, checkpoint_every=100, progress=False)
+    assert step == 7
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path):
+    loop.run(Counter(), tmp_path, CONFIG, checkpoint_every=4, stop_after=2, progress=False)
+    other = {"preset": "t", "experiment": {"x": 2}}
+    with pytest.raises(ValueError, match="different config"):
+        loop.run(Counter(), tmp_path, other, checkpoint_every=4, progress=False)
