@@ -42,8 +42,8 @@ from render import config as render_config
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT = Path("runs/demo")
-TASK = "cube"  # the task profile the demo's web app serves
-_FILES = profiles.get(TASK).artifacts
+PROFILE = "cube"  # the task profile the demo's web app serves
+_FILES = profiles.get(PROFILE).artifacts
 MODEL_FILES = (_FILES.pose_file, _FILES.policy_file, _FILES.task_file, contract.MANIFEST_FILE)
 WEB_SOURCES = ("web/src", "web/index.html", "web/public", "web/vite.config.js", "web/package-lock.json")
 PARITY_IMAGES = 512  # renders of data/test for the pose model's ONNX-vs-JAX check
@@ -78,13 +78,13 @@ def render_stage(name: str, preset: str, render_python: Path, workers: int) -> s
             "--preset",
             preset,
             "--task",
-            TASK,
+            PROFILE,
             "--out",
             out,
             "--workers",
             workers,
         ),
-        config={"render": dataclass_config.to_dict(config), "task": TASK},
+        config={"render": dataclass_config.to_dict(config), "task": PROFILE},
         # The renderer resumes, re-checks every shard and refuses another config itself:
         # a data/<preset> rendered by `make data` is verified and kept, not thrown away.
         clean_on_stale=False,
@@ -100,7 +100,7 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
     vision_exp = vision_presets.get_preset("demo")
 
     def export_and_check() -> None:
-        sources = ["--task", TASK, "--vision-run", vision, "--policy-run", rotation, "--out", models]
+        sources = ["--task", PROFILE, "--vision-run", vision, "--policy-run", rotation, "--out", models]
         parity = ["--parity-data", vision_exp.test_data, "--parity-images", PARITY_IMAGES]
         command(py, "-m", "experiments.export", *sources, *parity)()
         argv = [
@@ -109,7 +109,7 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
             "experiments.check_onnx",
             str(models),
             "--task",
-            TASK,
+            PROFILE,
             "--latency",
             str(LATENCY_RUNS),
             "--json",
