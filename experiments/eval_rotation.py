@@ -16,8 +16,6 @@ import json
 import sys
 from pathlib import Path
 
-from orient_jax import profiles
-from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.env import RotationEnvConfig
 
@@ -36,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     path = args.run or rotation_run.SHIPPED_POLICY
     try:
-        spec = profiles.get(load_policy(path)[3].get("task", "(none recorded)"))
+        spec = rotation_run.policy_profile(path)
         env_config = RotationEnvConfig()
         if args.run is not None and (args.run / "config.json").exists():
             env_config = rotation_run.load_run_config(args.run).env

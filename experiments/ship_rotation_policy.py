@@ -15,8 +15,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from orient_jax import profiles
-from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.env import RotationEnvConfig
 
@@ -29,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
     try:
-        spec = profiles.get(load_policy(args.run)[3].get("task", "(none recorded)"))
+        spec = rotation_run.policy_profile(args.run)
         env_config = RotationEnvConfig(noise_deg=5.0)
         result = rotation_run.evaluate_policy_dir(args.run, spec, env_config, args.episodes, args.seed)
     except (FileNotFoundError, ValueError) as e:

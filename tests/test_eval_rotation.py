@@ -38,18 +38,25 @@ def test_eval_script_json_on_shipped_policy(root):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("bad", ["missing_dir", "corrupt"])
+@pytest.mark.parametrize("bad", ["missing_dir", "corrupt", "no_task"])
 def test_eval_script_reports_missing_or_corrupt_policy(root, tmp_path, bad):
     target = tmp_path / "policy"
+    shipped = root / "models" / "rotation_policy"
     if bad == "corrupt":
         target.mkdir()
-        shipped = root / "models" / "rotation_policy"
         (target / "policy.json").write_text((shipped / "policy.json").read_text())
         (target / "policy.msgpack").write_bytes((shipped / "policy.msgpack").read_bytes()[:100])
+    if bad == "no_task":  # a policy saved before policies named their task profile
+        target.mkdir()
+        info = json.loads((shipped / "policy.json").read_text())
+        del info["task"]
+        (target / "policy.json").write_text(json.dumps(info))
+        (target / "policy.msgpack").write_bytes((shipped / "policy.msgpack").read_bytes())
     out = subprocess.run(
         [sys.executable, "-m", "experiments.eval_rotation", "--run", str(target), "--episodes", "4"],
         cwd=root, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 2
-    assert ("no policy at" if bad == "missing_dir" else "corrupt") in out.stderr
+    expected = {"missing_dir": "no policy at", "corrupt": "corrupt", "no_task": "does not say which task profile"}
+    assert expected[bad] in out.stderr
     assert "Traceback" not in out.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orient_jax import profiles
 from orient_jax.agents.ppo.networks import make_policy
 from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.agents.ppo.program import PPOProgram
@@ -48,6 +49,14 @@ def train_run(
     program = PPOProgram(build_trainer(exp), exp.seed, run_dir, policy_meta={"task": exp.task})
     state, _ = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
     return state
+
+
+def policy_profile(path: Path) -> TaskSpec:
+    """The task profile a policy folder (or run directory) was trained for, from its policy.json."""
+    task = load_policy(path)[3].get("task")
+    if task is None:
+        raise ValueError(f"the policy at {path} does not say which task profile it was trained for (no 'task')")
+    return profiles.get(task)
 
 
 def load_rotation_policy(path: Path, spec: TaskSpec):
