@@ -33,9 +33,10 @@ lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
-test: setup render-setup web-setup lint
+test: setup render-setup web-setup original-deps lint
 	$(PYTHON) -m pytest
 	$(MAKE) web-test
+	$(MAKE) original-test
 
 test-fast: setup web-deps
 	$(PYTHON) -m pytest -m unit -q -n auto
@@ -57,3 +58,4 @@ clean:
 # The Blender side (own venv: bpy pins numpy<2) and the browser side live in their own files.
 -include render/render.mk
 -include web/web.mk
+-include original/original.mk

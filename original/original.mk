@@ -1,0 +1,31 @@
+# Checks against the original, unchanged browser runtime (sagerkudrick/main-prediction-RL at
+# 6957ebb). The runtime is never fetched or copied here: pass the folder of your checkout.
+#   make original-deps                               npm ci in original/ (pinned cannon-es,
+#                                                    three and onnxruntime-web that its page loads)
+#   make original-check ORIGINAL_RUNTIME_DIR=DIR     the harness tests against that folder
+#   make original-eval ORIGINAL_RUNTIME_DIR=DIR      200 seeded drops of DIR's rl-model.onnx in its own JS
+# Without ORIGINAL_RUNTIME_DIR the tests skip and say how to get the runtime.
+
+ORIGINAL_DIR := original
+ORIGINAL_STAMP := $(ORIGINAL_DIR)/node_modules/.installed-$(shell cat $(ORIGINAL_DIR)/package.json $(ORIGINAL_DIR)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
+ORIGINAL_EPISODES ?= 200
+
+.PHONY: original-deps original-test original-check original-eval
+
+original-deps: $(ORIGINAL_STAMP)
+
+$(ORIGINAL_STAMP): $(ORIGINAL_DIR)/package.json $(ORIGINAL_DIR)/package-lock.json
+	cd $(ORIGINAL_DIR) && npm ci --no-audit --no-fund
+	rm -f $(ORIGINAL_DIR)/node_modules/.installed-*
+	touch $@
+
+original-test: $(ORIGINAL_STAMP)
+	npm --prefix $(ORIGINAL_DIR) test
+
+original-check: $(ORIGINAL_STAMP)
+	@test -n "$(ORIGINAL_RUNTIME_DIR)" || { echo "error: pass ORIGINAL_RUNTIME_DIR=DIR, the folder of your checkout of sagerkudrick/main-prediction-RL at 6957ebb"; exit 2; }
+	ORIGINAL_RUNTIME_DIR=$(abspath $(ORIGINAL_RUNTIME_DIR)) npm --prefix $(ORIGINAL_DIR) test
+
+original-eval: $(ORIGINAL_STAMP)
+	@test -n "$(ORIGINAL_RUNTIME_DIR)" || { echo "error: pass ORIGINAL_RUNTIME_DIR=DIR"; exit 2; }
+	node $(ORIGINAL_DIR)/eval.mjs --runtime-dir $(abspath $(ORIGINAL_RUNTIME_DIR)) --episodes $(ORIGINAL_EPISODES)
