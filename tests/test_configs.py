@@ -48,7 +48,7 @@ def test_bad_overrides_fail_clearly(overrides, message):
 def test_the_task_profile_is_chosen_by_name():
     assert get_preset("cpu").spec.name == "cube"
     assert config_lib.apply_overrides(get_preset("cpu"), ["task=test_box"]).spec.name == "test_box"
-    with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, test_box"):
+    with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, original, test_box"):
         config_lib.apply_overrides(get_preset("cpu"), ["task=nope"])
 
 

@@ -29,9 +29,9 @@ def test_task_json_is_the_cube_profile_byte_for_byte(root):
 
 @pytest.mark.unit
 def test_profiles_are_chosen_by_name():
-    assert profiles.names() == ["cube", "test_box"]
+    assert profiles.names() == ["cube", "original", "test_box"]
     assert profiles.get("cube").name == "cube" and profiles.get("test_box").name == "test_box"
-    with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, test_box"):
+    with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, original, test_box"):
         profiles.get("nope")
 
 
@@ -116,7 +116,7 @@ def test_bad_profile_values_fail_clearly(factory, message):
 def test_a_profile_states_every_fact():
     """The section types have no defaults: a profile cannot inherit a fact it did not state."""
     for section in (spec.Physics, spec.Actuation, spec.Success, spec.Camera, spec.OnnxContract, spec.Frames,
-                    spec.Artifacts, spec.TaskSpec):  # fmt: skip
+                    spec.Artifacts, spec.RuntimeCode, spec.TaskSpec):  # fmt: skip
         with pytest.raises(TypeError):
             section()
 
@@ -125,7 +125,9 @@ def test_a_profile_states_every_fact():
 def test_nothing_outside_the_registry_names_a_profile_module():
     """Profiles are reached by name through ``orient_jax.profiles.get``, never imported as
     globals: no module outside the package imports a profile module or its value."""
-    pattern = re.compile(r"profiles\.(cube|test_box)\b|from orient_jax\.profiles import .*\b(cube|test_box)\b")
+    pattern = re.compile(
+        r"profiles\.(cube|original|test_box)\b|from orient_jax\.profiles import .*\b(cube|original|test_box)\b"
+    )
     offenders = []
     for folder in ("orient_jax", "render", "experiments"):
         for path in (ROOT / folder).rglob("*.py"):

@@ -9,11 +9,12 @@ Standard library only, like ``spec``: the render venv imports this package.
 
 from __future__ import annotations
 
-from orient_jax.profiles import cube, test_box
+from orient_jax.profiles import cube, original, test_box
 from orient_jax.profiles.spec import TaskSpec
 
 PROFILES: dict[str, TaskSpec] = {
     "cube": cube.PROFILE,  # our own task and web/ app
+    "original": original.PROFILE,  # the original, unchanged runtime (sagerkudrick/main-prediction-RL)
     "test_box": test_box.PROFILE,  # test-only: cube with a few constants changed
 }
 

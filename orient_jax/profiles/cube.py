@@ -18,6 +18,7 @@ from orient_jax.profiles.spec import (
     Observation,
     OnnxContract,
     Physics,
+    RuntimeCode,
     Slot,
     Success,
     TaskSpec,
@@ -126,5 +127,18 @@ PROFILE = TaskSpec(
         task_file="task.json",
         object_file="object.glb",
         object_kind="marked_cube",
+    ),
+    # Our web/ app's code (web/src/sim): the observation above, actions as body torque axes,
+    # the CNN every control step ('auto' holds at most 4: see web/src/app/runtime.js),
+    # uniform starts, world-frame kicks, the marked cube with its own inertia, walls.
+    runtime=RuntimeCode(
+        observation="cube",
+        action_map=((0, 1.0), (1, 1.0), (2, 1.0)),
+        pose_interval=1,
+        reset_rotation="uniform",
+        kick_frame="world",
+        mesh="",
+        inertia_override=0.0,
+        walls_collide=True,
     ),
 )

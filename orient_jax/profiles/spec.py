@@ -7,8 +7,9 @@ a browser runtime must agree on is a field here; every module downstream takes t
 
 The sections have no defaults: a profile states every fact of its task.
 
-``to_dict`` is what a browser reads (``task.json``): every section but ``name`` and
-``artifacts``, which say how this pipeline names and places its outputs.
+``to_dict`` is what a browser reads (``task.json``): every section but ``name``,
+``artifacts`` (how this pipeline names and places its outputs) and ``runtime`` (what the
+runtime's own code does, which no file can tell it: the pipeline reproduces it).
 
 Conventions shared by every section:
 
@@ -28,7 +29,10 @@ import math
 from pathlib import Path
 
 SPEC_VERSION = 1  # the format version of task.json
-OBJECT_KINDS = ("marked_cube",)  # the object assets render/asset.py can build
+OBJECT_KINDS = ("marked_cube", "runtime_mesh")  # the procedural cube, or the runtime's own mesh
+OBSERVATION_BUILDERS = ("cube", "original_page")  # how a runtime's code builds the policy input
+RESET_ROTATIONS = ("uniform", "axis_angle")
+FRAMES_OF_KICKS = ("world", "body")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +225,35 @@ class Artifacts:
 
 
 @dataclasses.dataclass(frozen=True)
+class RuntimeCode:
+    """What the runtime's own code does, which the pipeline must reproduce in training
+    (not in task.json: no runtime reads it from there)."""
+
+    observation: str  # the observation builder (OBSERVATION_BUILDERS), with its frame swizzle and quirks
+    # Policy action -> body-frame torque axis: axis i takes sign_i * action[index_i].
+    action_map: tuple[tuple[int, float], tuple[int, float], tuple[int, float]]
+    pose_interval: int  # control steps between pose-model runs; the prediction is held in between
+    reset_rotation: str  # "uniform" (Haar), or "axis_angle": axis uniform in a cube, normalized; angle U[0, 2 pi)
+    kick_frame: str  # the frame the random disturbance torque is drawn in (FRAMES_OF_KICKS)
+    mesh: str  # "" for the procedural object; else the mesh's path inside the runtime's folder
+    inertia_override: float  # kg m^2 on every principal axis, forced by the runtime; 0: the box's own
+    walls_collide: bool  # whether the object collides with the arena's walls at all
+
+    def __post_init__(self):
+        if self.observation not in OBSERVATION_BUILDERS:
+            raise ValueError(f"runtime.observation must be one of {OBSERVATION_BUILDERS}, got {self.observation!r}")
+        if sorted(i for i, _ in self.action_map) != [0, 1, 2] or any(abs(s) != 1 for _, s in self.action_map):
+            raise ValueError(f"runtime.action_map must permute the 3 actions with signs +-1, got {self.action_map}")
+        if self.pose_interval < 1:
+            raise ValueError(f"runtime.pose_interval must be >= 1, got {self.pose_interval}")
+        if self.reset_rotation not in RESET_ROTATIONS or self.kick_frame not in FRAMES_OF_KICKS:
+            raise ValueError(f"runtime.reset_rotation must be one of {RESET_ROTATIONS} and kick_frame one of "
+                             f"{FRAMES_OF_KICKS}")  # fmt: skip
+        if self.inertia_override < 0:
+            raise ValueError("runtime.inertia_override must be >= 0 (0: the box's own inertia)")
+
+
+@dataclasses.dataclass(frozen=True)
 class TaskSpec:
     name: str  # the profile's name in the registry (orient_jax.profiles)
     physics: Physics
@@ -232,6 +265,7 @@ class TaskSpec:
     onnx: OnnxContract
     frames: Frames
     artifacts: Artifacts
+    runtime: RuntimeCode
 
     def __post_init__(self):
         covered = sorted((s.start, s.start + s.size) for s in self.observation.slots)
@@ -243,6 +277,8 @@ class TaskSpec:
             raise ValueError("observation slots must tile [0, observation.size) without gaps or overlaps")
         if self.hold_steps > self.success_deadline_steps or self.success_deadline_steps > self.episode_steps:
             raise ValueError("success hold must fit before the deadline, and the deadline inside the episode")
+        if (self.artifacts.object_kind == "runtime_mesh") != bool(self.runtime.mesh):
+            raise ValueError("artifacts.object_kind is 'runtime_mesh' exactly when runtime.mesh names the mesh")
 
     @property
     def episode_steps(self) -> int:

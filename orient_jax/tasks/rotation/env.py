@@ -1,11 +1,14 @@
 """The re-orientation task in MJX, with the Brax ``Env`` API.
 
-A box is dropped onto the floor from a uniformly random orientation. The policy
-applies a body-frame torque (limited, ramped) and must turn the box so that its up
-axis (body +Y) points along world +Y, and keep it still. Observations are built from
-a *noisy* orientation, never from the true state. Everything physical comes from the
-task profile it is given (``orient_jax.profiles``); this module only says how to
-simulate it.
+An object is dropped onto the floor from a random orientation. The policy applies a
+body-frame torque (limited, ramped) and must turn the object so that its up axis (body
++Y) points along world +Y, and keep it still. Observations are built from a *noisy*
+orientation, never from the true state. Everything physical comes from the task
+profile it is given (``orient_jax.profiles``), and so does what the runtime's code does
+(``runtime``): the observation builder (``observers``), the action map, the start
+distribution, the frame of the kicks, the object (the marked box, or the runtime's own
+mesh read from its folder: ``mesh``), its inertia, and whether the walls collide. This
+module only says how to simulate it.
 
 Functions here act on a single environment; vmap them (or wrap with
 ``orient_jax.envs.wrappers``) for batches.
@@ -19,21 +22,30 @@ import math
 import jax
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 from brax.envs import base
 from mujoco import mjx
 
 from orient_jax import quat
 from orient_jax.envs import noise as noise_lib
 from orient_jax.profiles.spec import TaskSpec
+from orient_jax.tasks.rotation import mesh as mesh_lib
+from orient_jax.tasks.rotation.observers import make_observer
 
-BOX_BODY = 1  # body index of the box in the model below (0 is the world)
+BOX_BODY = 1  # body index of the object in the model below (0 is the world)
 Y_UP = (0.0, 1.0, 0.0)  # world up and the body's up axis, as this env models them
-# The observation ``_observe`` builds: (slot name, start, size). A profile must lay its
-# slots out so; one that differs needs its own observation code, not a silent mismatch.
-OBSERVATION_LAYOUT = (
-    ("quat", 0, 4), ("up_world", 4, 3), ("world_up_in_body", 7, 3), ("prev_quat", 10, 4),
-    ("angular_velocity", 14, 3), ("action_prev", 17, 3), ("action_prev2", 20, 3),
-)  # fmt: skip
+# The observations the builders make: (slot name, start, size) per builder. A profile
+# must lay its slots out so; one that differs needs its own builder, not a silent mismatch.
+OBSERVATION_LAYOUTS = {
+    "cube": (
+        ("quat", 0, 4), ("up_world", 4, 3), ("world_up_in_body", 7, 3), ("prev_quat", 10, 4),
+        ("angular_velocity", 14, 3), ("action_prev", 17, 3), ("action_prev2", 20, 3),
+    ),
+    "original_page": (
+        ("quat", 0, 4), ("z_axis", 4, 3), ("z_axis_again", 7, 3), ("prev_quat", 10, 4),
+        ("angular_velocity", 14, 3), ("action_prev2", 17, 3), ("action_prev", 20, 3),
+    ),
+}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +54,7 @@ class RotationEnvConfig:
 
     noise_deg: float = 5.0  # constant-angle observation noise (degrees)
     noise_model: str = ""  # path to a noise-model JSON; overrides noise_deg when set
+    runtime_dir: str = ""  # the runtime's folder, for a profile whose object is its mesh (runtime.mesh)
     disturbances: bool = True
     domain_randomization: bool = True
     mass_scale: tuple[float, float] = (0.8, 1.25)  # inertia scales with mass
@@ -63,17 +76,49 @@ class RotationEnvConfig:
                 raise ValueError(f"env.{name} must satisfy 0 < low <= high, got {(lo, hi)}")
 
 
-def build_mjcf(spec: TaskSpec) -> str:
-    """The scene as MJCF, in the spec's Y-up world frame."""
-    p = spec.physics
+# A mesh object collides through small spheres at this many of its convex-hull vertices
+# (farthest-point sampled, starting from the lowest). That is the runtime's own model:
+# cannon-es collides a Trimesh with the floor vertex by vertex (planeTrimesh). MJX's
+# mesh-plane collision on the original's 303-vertex hull launched or sank dropped bodies
+# (resting heights 0.12 m to 4.2 m where MuJoCo C gives 0.62-0.80 m); spheres at 64
+# hull vertices rest within 0.02 m of MuJoCo C's full hull, in MJX and MuJoCo C alike.
+MESH_CONTACT_POINTS = 64
+CONTACT_RADIUS = 0.005  # m
+
+
+def contact_points(vertices: np.ndarray, n: int = MESH_CONTACT_POINTS) -> np.ndarray:
+    """``n`` of the convex hull's vertices [n, 3], spread out (farthest-point sampling)."""
+    from scipy.spatial import ConvexHull
+
+    hull = np.asarray(vertices, np.float64)[ConvexHull(vertices).vertices]
+    chosen = [int(np.argmin(hull[:, 1]))]
+    distance = np.linalg.norm(hull - hull[chosen[0]], axis=1)
+    for _ in range(min(n, len(hull)) - 1):
+        chosen.append(int(np.argmax(distance)))
+        distance = np.minimum(distance, np.linalg.norm(hull - hull[chosen[-1]], axis=1))
+    return hull[chosen]
+
+
+def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None) -> str:
+    """The scene as MJCF, in the spec's Y-up world frame. ``points``: for a profile whose
+    object is a mesh, where on the body it touches the world (``contact_points``); else
+    the object is the profile's box."""
+    p, r = spec.physics, spec.runtime
     h = p.box_size / 2
     a = p.arena_half_width
-    inertia = p.inertia
+    inertia = r.inertia_override or p.inertia
     walls = "\n".join(
         f'    <geom name="wall_{n}" type="plane" size="{a} {p.wall_height} 0.1" pos="{x} 0 {z}" zaxis="{nx} 0 {nz}"/>'
         for n, x, z, nx, nz in (("px", a, 0, -1, 0), ("nx", -a, 0, 1, 0), ("pz", 0, a, 0, -1), ("nz", 0, -a, 0, 1))
     )
-    return f"""<mujoco model="orient_box">
+    if points is None:
+        shape = f'<geom name="box" type="box" size="{h} {h} {h}" mass="0"/>'
+    else:
+        shape = "\n      ".join(
+            f'<geom name="contact_{i}" type="sphere" size="{CONTACT_RADIUS}" pos="{x:.7g} {y:.7g} {z:.7g}" mass="0"/>'
+            for i, (x, y, z) in enumerate(np.asarray(points, np.float64))
+        )
+    return f"""<mujoco model="orient_{spec.name}">
   <option timestep="{p.timestep}" gravity="0 {-p.gravity} 0" iterations="{p.solver_iterations}"
           ls_iterations="{p.solver_ls_iterations}">
     <flag eulerdamp="disable"/>
@@ -82,39 +127,53 @@ def build_mjcf(spec: TaskSpec) -> str:
   <default><geom friction="{p.friction} 0.005 0.0001"/></default>
   <worldbody>
     <geom name="floor" type="plane" size="{a} {a} 0.1" zaxis="0 1 0"/>
-{walls}
-    <body name="box" pos="0 {p.drop_height} 0">
-      <freejoint name="box"/>
+{walls if r.walls_collide else ""}
+    <body name="object" pos="0 {p.drop_height} 0">
+      <freejoint name="object"/>
       <inertial pos="0 0 0" mass="{p.box_mass}" diaginertia="{inertia} {inertia} {inertia}"/>
-      <geom name="box" type="box" size="{h} {h} {h}" mass="0"/>
+      {shape}
     </body>
   </worldbody>
 </mujoco>
 """
 
 
+def object_points(spec: TaskSpec, config: RotationEnvConfig, mesh=None) -> np.ndarray | None:
+    """The contact points of the profile's mesh (None for a box): ``mesh`` (vertices,
+    triangles) when given (tests), else read from ``config.runtime_dir``."""
+    if not spec.runtime.mesh:
+        return None
+    vertices, _ = mesh if mesh is not None else mesh_lib.runtime_mesh(spec.runtime.mesh, config.runtime_dir)
+    return contact_points(vertices)
+
+
 class RotationEnv(base.Env):
     """Brax-API MJX environment; ``reset(key) -> State``, ``step(state, action) -> State``."""
 
-    def __init__(self, spec: TaskSpec, config: RotationEnvConfig = RotationEnvConfig()):
+    def __init__(self, spec: TaskSpec, config: RotationEnvConfig = RotationEnvConfig(), mesh=None):
+        """``mesh``: (vertices, triangles) for a mesh profile instead of the runtime's (tests)."""
         if tuple(spec.frames.body_up_axis) != Y_UP:
             raise ValueError(
                 f"task profile {spec.name!r} makes body axis {spec.frames.body_up_axis} the up axis; this env "
                 f"models a Y-up world with body +Y as the up axis"
             )
         layout = tuple((s.name, s.start, s.size) for s in spec.observation.slots)
-        if layout != OBSERVATION_LAYOUT or spec.action.size != 3:
+        expected = OBSERVATION_LAYOUTS[spec.runtime.observation]
+        if layout != expected or spec.action.size != 3:
             raise ValueError(
-                f"task profile {spec.name!r} has observation slots {layout} and {spec.action.size} actions; this "
-                f"env builds {OBSERVATION_LAYOUT} and takes 3 torque actions"
+                f"task profile {spec.name!r} has observation slots {layout} and {spec.action.size} actions; its "
+                f"builder {spec.runtime.observation!r} makes {expected} and the env takes 3 torque actions"
             )
         self.config = config
         self.spec = spec
-        self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec))
+        self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec, object_points(spec, config, mesh)))
         self.mjx_model = mjx.put_model(self.mj_model)
         self._data0 = mjx.make_data(self.mjx_model)
         self.noise = noise_lib.load(config.noise_model) if config.noise_model else noise_lib.constant(config.noise_deg)
+        self.observer = make_observer(spec, self.noise)
         self._cos_max_tilt = math.cos(math.radians(spec.success.max_tilt_deg))
+        order, signs = zip(*spec.runtime.action_map)
+        self._action_order, self._action_signs = jnp.array(order), jnp.array(signs, jnp.float32)
 
     # -- Brax Env API ---------------------------------------------------------------
     @property
@@ -131,23 +190,20 @@ class RotationEnv(base.Env):
 
     def reset(self, rng: jax.Array) -> base.State:
         key_quat, key_params, key_noise, key_next = jax.random.split(rng, 4)
-        q = quat.random_uniform(key_quat)
+        q = self._random_start(key_quat)
         qpos = jnp.concatenate([jnp.array([0.0, self.spec.physics.drop_height, 0.0]), quat.to_wxyz(q)])
         data = self._data0.replace(qpos=qpos)
-        q_obs = quat.canonical(quat.multiply(self.noise.sample(key_noise), q))
-        actions = jnp.zeros((2, self.action_size))
+        obs, memory = self.observer.reset(q, key_noise)
         info = {
             "rng": key_next,
             "time": jnp.zeros((), jnp.int32),
             "torque": jnp.zeros(3),
-            "quat_obs": q_obs,
-            "actions": actions,
+            **memory,
             "hold": jnp.zeros((), jnp.int32),
             "success": jnp.zeros((), jnp.bool_),
             "success_time": jnp.full((), -1.0, jnp.float32),
             "params": self._sample_params(key_params),
         }
-        obs = self._observe(q_obs, q_obs, actions)
         zero = jnp.zeros(())
         metrics = {"cos_tilt": zero, "upright": zero, "success": zero}
         return base.State(data, obs, zero, zero, metrics, info)
@@ -157,7 +213,8 @@ class RotationEnv(base.Env):
         params = info["params"]
         action = jnp.clip(action, -1.0, 1.0)
         key_next, key_phys, key_noise = jax.random.split(info["rng"], 3)
-        target = action * self.spec.actuation.max_torque * params["torque_scale"]
+        torque_axes = action[self._action_order] * self._action_signs  # the runtime's action -> body axes
+        target = torque_axes * self.spec.actuation.max_torque * params["torque_scale"]
         data, torque = self._physics(state.pipeline_state, info["torque"], target, params, key_phys)
 
         q_true = quat.from_wxyz(data.qpos[3:7])
@@ -173,9 +230,8 @@ class RotationEnv(base.Env):
         hold_start = (time - self.spec.hold_steps).astype(jnp.float32) * self.spec.physics.control_dt
         success_time = jnp.where(newly, hold_start, info["success_time"])
 
-        q_obs = quat.canonical(quat.multiply(self.noise.sample(key_noise), q_true))
-        actions = jnp.stack([action, info["actions"][0]])
-        obs = self._observe(q_obs, info["quat_obs"], actions)
+        memory = {k: info[k] for k in self.observer.memory_keys}
+        obs, memory = self.observer.step(memory, action, q_true, key_noise)
 
         c = self.config
         reward = (
@@ -193,8 +249,7 @@ class RotationEnv(base.Env):
             "rng": key_next,
             "time": time,
             "torque": torque,
-            "quat_obs": q_obs,
-            "actions": actions,
+            **memory,
             "hold": hold,
             "success": success,
             "success_time": success_time,
@@ -214,6 +269,15 @@ class RotationEnv(base.Env):
         )
 
     # -- internals -------------------------------------------------------------------
+    def _random_start(self, key: jax.Array) -> jax.Array:
+        if self.spec.runtime.reset_rotation == "uniform":
+            return quat.random_uniform(key)
+        # physics.js:123-131: each axis component U[-0.5, 0.5], normalized; angle U[0, 2 pi).
+        key_axis, key_angle = jax.random.split(key)
+        axis = jax.random.uniform(key_axis, (3,), minval=-0.5, maxval=0.5)
+        angle = jax.random.uniform(key_angle, maxval=2 * jnp.pi)
+        return quat.from_axis_angle(axis / jnp.linalg.norm(axis), angle)
+
     def _sample_params(self, key: jax.Array) -> dict[str, jax.Array]:
         names = ("mass_scale", "friction_scale", "damping_scale", "torque_scale")
         if not self.config.domain_randomization:
@@ -250,6 +314,8 @@ class RotationEnv(base.Env):
                 key_hit, key_val = jax.random.split(key)
                 hit = jax.random.uniform(key_hit) < act.disturbance_prob
                 kick = jax.random.uniform(key_val, (3,), minval=-1.0, maxval=1.0) * act.disturbance_torque
+                if self.spec.runtime.kick_frame == "body":
+                    kick = quat.rotate(q, kick)
                 world_torque = world_torque + jnp.where(hit, kick, 0.0)
             xfrc = data.xfrc_applied.at[BOX_BODY, 3:].set(world_torque)
             data = mjx.step(model, data.replace(xfrc_applied=xfrc))
@@ -259,13 +325,3 @@ class RotationEnv(base.Env):
         keys = jax.random.split(key, p.substeps)
         (data, torque), _ = jax.lax.scan(substep, (data, torque), keys)
         return data, torque
-
-    def _observe(self, q_obs: jax.Array, q_prev: jax.Array, actions: jax.Array) -> jax.Array:
-        """The observation, laid out as ``OBSERVATION_LAYOUT`` (see the profile's ``observation``)."""
-        o = self.spec.observation
-        q_prev = quat.align_sign(q_prev, q_obs)
-        rot = quat.to_matrix(q_obs)
-        rel = quat.multiply(quat.conjugate(q_prev), q_obs)
-        omega = quat.to_rotvec(rel) / self.spec.physics.control_dt
-        omega = jnp.clip(omega / o.angular_velocity_scale, -1.0, 1.0)
-        return jnp.concatenate([q_obs, rot[:, 1], rot[1, :], q_prev, omega, actions[0], actions[1]])
