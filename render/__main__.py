@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("render", help="render or resume a dataset (or a range of it)")
     r.add_argument("--preset", default="quick", help=f"one of {sorted(config_lib.PRESETS)}")
     r.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    r.add_argument("--runtime-dir", default="", help="the runtime's folder, for a profile whose object is its mesh")
     r.add_argument("--out", type=Path, help="dataset directory (default data/<preset>)")
     r.add_argument("--start", type=int, help="first image index (a shard boundary; default 0)")
     r.add_argument("--stop", type=int, help="end image index, exclusive (a shard boundary or count; default count)")
@@ -77,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             config = config_lib.apply_overrides(config_lib.get_preset(args.preset), args.overrides)
             spec = profiles.get(args.task)
             out = args.out or Path("data") / args.preset
-            pipeline.render(
-                config, spec, out, args.start, args.stop, args.workers, args.threads, progress=not args.no_progress
-            )
+            pipeline.render(config, spec, out, args.start, args.stop, args.workers, args.threads,
+                            progress=not args.no_progress, runtime_dir=args.runtime_dir)  # fmt: skip
         elif args.command == "merge":
             pipeline.merge(args.out, args.parts)
         elif args.command == "verify":

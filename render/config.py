@@ -114,7 +114,59 @@ class RenderConfig:
         return start, min(start + self.shard_size, self.count)
 
 
-PRESETS: dict[str, RenderConfig] = {
+@dataclasses.dataclass(frozen=True)
+class MeshRandomization:
+    """Domain randomization for a runtime's own mesh, lit by the profile's point lights
+    (``runtime.point_lights``): each image draws every quantity uniformly from its range."""
+
+    light_position_jitter: float = 0.4  # m, per axis, around each light's position
+    light_power: Range = (0.7, 1.35)  # x the power that matches the runtime's light at the object
+    light_color_jitter: float = 0.08  # as Randomization.light_color_jitter
+    # Blender point lamps cast no shadows (the runtime's inference renderer has its shadow
+    # map off) and have no size: the runtime's are points.
+    background_min: float = 0.92  # the background is white times U[background_min, 1] per channel
+    albedo: Range = (0.8, 1.25)  # the textures' base colour x this (one factor per image)
+    roughness: Range = (0.35, 0.7)  # the runtime's material says 0.5
+    specular: Range = (0.3, 0.7)  # Principled "Specular IOR Level"; 0.5 is Three.js's F0 = 0.04
+    camera_distance_jitter: float = 0.04  # relative
+    camera_angle_jitter_deg: float = 3.0  # elevation and azimuth, each +-
+    camera_roll_deg: float = 3.0  # +-
+    camera_target_jitter: float = 0.05  # m, per axis
+    fov_jitter_deg: float = 1.0  # +-
+    blur_prob: float = 0.5
+    blur_sigma: Range = (0.3, 1.0)  # px
+    noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple) and not value[0] <= value[1]:
+                raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
+        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
+            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
+        if self.blur_sigma[1] > 2.5:
+            raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshRenderConfig:
+    """Everything that defines the pixels and labels of a dataset of a runtime's mesh
+    (a profile whose object is ``runtime_mesh``); fields as in ``RenderConfig``."""
+
+    preset: str = "original"
+    count: int = 23040
+    seed: int = 0
+    shard_size: int = 256
+    samples: int = 4  # textured and specular: 4 samples (2 left visible speckle on the highlights)
+    pixel_filter_width: float = 1.5
+    dr: MeshRandomization = MeshRandomization()
+
+    __post_init__ = RenderConfig.__post_init__
+    num_shards = RenderConfig.num_shards
+    shard_range = RenderConfig.shard_range
+
+
+PRESETS: dict[str, RenderConfig | MeshRenderConfig] = {
     # For tests: four shards, so resume and range merges have something to split.
     "tiny": RenderConfig(preset="tiny", count=32, shard_size=8),
     # The demo: a CNN trains on it in minutes on a CPU.
@@ -139,7 +191,27 @@ PRESETS: dict[str, RenderConfig] = {
 }
 
 
-def get_preset(name: str) -> RenderConfig:
+# The `original` profile's motor (its runtime's engine.glb): the training set, a held-out
+# set through the page's own camera (seed 1, no camera jitter), and a tiny set for tests.
+_NO_CAMERA_JITTER = {
+    "camera_distance_jitter": 0.0, "camera_angle_jitter_deg": 0.0, "camera_roll_deg": 0.0,
+    "camera_target_jitter": 0.0, "fov_jitter_deg": 0.0,
+}  # fmt: skip
+PRESETS.update({
+    "original": MeshRenderConfig(preset="original", count=23040),
+    "original-quick": MeshRenderConfig(preset="original-quick", count=4096),
+    "original-test": MeshRenderConfig(preset="original-test", count=2048, seed=1,
+                                      dr=MeshRandomization(**_NO_CAMERA_JITTER)),
+    "original-tiny": MeshRenderConfig(preset="original-tiny", count=16, shard_size=8),
+})  # fmt: skip
+
+
+def config_class(spec) -> type:
+    """The config type of the profile's object kind (``artifacts.object_kind``)."""
+    return MeshRenderConfig if spec.artifacts.object_kind == "runtime_mesh" else RenderConfig
+
+
+def get_preset(name: str) -> RenderConfig | MeshRenderConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown render preset {name!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[name]

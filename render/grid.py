@@ -51,11 +51,12 @@ def _draw_line(img: np.ndarray, a: np.ndarray, b: np.ndarray, colour, width: int
         img[max(0, y - width) : y + width + 1, max(0, x - width) : x + width + 1] = colour
 
 
-def annotate(image: np.ndarray, quat_xyzw: np.ndarray, params: dict[str, np.ndarray], box_size: float) -> np.ndarray:
-    """A copy of ``image`` with the label's +Y (dark) and +X (white) body axes drawn on it."""
+def annotate(image: np.ndarray, quat_xyzw: np.ndarray, params: dict[str, np.ndarray], size: float) -> np.ndarray:
+    """A copy of ``image`` with the label's +Y (dark) and +X (white) body axes drawn on it,
+    0.8 ``size`` long (the box's edge, or the mesh's reach)."""
     img = image.copy()
     cam = label_check.PinholeCamera.from_params(params, img.shape[0])
-    axes = label_check.rotate(quat_xyzw, np.array([[0.0, 0.0, 0.0], [0, 0.8 * box_size, 0], [0.8 * box_size, 0, 0]]))
+    axes = label_check.rotate(quat_xyzw, np.array([[0.0, 0.0, 0.0], [0, 0.8 * size, 0], [0.8 * size, 0, 0]]))
     (centre, up, x), _ = cam.project(axes)
     _draw_line(img, centre, x, (255, 255, 255))
     _draw_line(img, centre, up, (20, 20, 20))

@@ -41,21 +41,32 @@ class RenderError(RuntimeError):
     """A problem the user can fix; the message says how."""
 
 
-def identity(config: config_lib.RenderConfig, spec: TaskSpec) -> dict:
+def describe_asset(spec: TaskSpec, runtime_dir: str = "") -> dict:
+    """The object as data: the procedural cube's description, or the runtime mesh's
+    (its file's sha256 and hull: the file itself stays in the runtime's folder)."""
+    if spec.artifacts.object_kind == "runtime_mesh":
+        return asset.describe_runtime_mesh(spec, runtime_dir)
+    return asset.describe(spec.physics.box_size)
+
+
+def identity(config, spec: TaskSpec, runtime_dir: str = "") -> dict:
     """Everything that determines the dataset's bytes: the config, and what of the task
     profile shapes the pixels (its camera and box, and the asset built for it)."""
+    if not isinstance(config, config_lib.config_class(spec)):
+        raise RenderError(f"preset {config.preset!r} renders another kind of object than task profile {spec.name!r}; "
+                          f"choose a preset for it")  # fmt: skip
     return {
         "format_version": dataset.FORMAT_VERSION,
         "config": config_lib.to_dict(config),
         "spec": dataset.spec_record(spec),
-        "asset": asset.describe(spec.physics.box_size),
-        "params": worker.param_layout(),
+        "asset": describe_asset(spec, runtime_dir),
+        "params": worker.param_layout(spec),
         "software": {"bpy": importlib.metadata.version("bpy"), "numpy": np.__version__},
     }
 
 
-def make_plan(config: config_lib.RenderConfig, spec: TaskSpec) -> dict:
-    ident = identity(config, spec)
+def make_plan(config, spec: TaskSpec, runtime_dir: str = "") -> dict:
+    ident = identity(config, spec, runtime_dir)
     return {
         "format_version": dataset.FORMAT_VERSION,
         "preset": config.preset,
@@ -176,8 +187,9 @@ class RunStats:
 
 
 def run_workers(
-    config: config_lib.RenderConfig,
+    config,
     spec: TaskSpec,
+    runtime_dir: str,
     plan: dict,
     out: Path,
     shards: list[int],
@@ -207,6 +219,7 @@ def run_workers(
             args=(
                 config_lib.to_dict(config),
                 spec.name,
+                str(runtime_dir),
                 plan["config_hash"],
                 str(out),
                 threads,
@@ -306,7 +319,7 @@ def finalize(out: Path, plan: dict, checked: dict[int, ShardCheck] | None = None
         np.concatenate([g[0] for g in grids]),
         np.concatenate([g[1] for g in grids]),
         {n: np.concatenate([g[2][n] for g in grids]) for n in plan["params"]},
-        plan["spec"]["box_size"],
+        axis_length(plan),
     )
     if not report.ok:
         shown = "\n  ".join(report.failures[:20])
@@ -323,12 +336,18 @@ def finalize(out: Path, plan: dict, checked: dict[int, ShardCheck] | None = None
     return manifest
 
 
+def axis_length(plan: dict) -> float:
+    """How long the sample grid draws the label's axes: the object's size."""
+    hull = plan["asset"].get("hull_body")
+    return float(np.abs(hull).max()) if hull else plan["spec"]["box_size"]
+
+
 def _missing(out: Path, plan: dict) -> list[int]:
     return [k for k in range(plan["num_shards"]) if not (out / dataset.shard_name(k)).exists()]
 
 
 def render(
-    config: config_lib.RenderConfig,
+    config,
     spec: TaskSpec,
     out: Path,
     start: int | None = None,
@@ -336,13 +355,14 @@ def render(
     workers: int | None = None,
     threads: int = 1,
     progress: bool = True,
+    runtime_dir: str = "",
 ) -> dict | None:
     """Render (or resume) images ``[start, stop)`` of ``config`` for the task profile ``spec``
     into ``out``; finalize when the whole dataset is present. Returns the manifest, or None
     if parts are missing."""
     t0 = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    plan = make_plan(config, spec)
+    plan = make_plan(config, spec, runtime_dir)
     shards = select_shards(config, start, stop)
     prepare(out, plan)
     manifest_path = out / dataset.MANIFEST_FILE
@@ -358,7 +378,7 @@ def render(
     )
     stats, checked = RunStats(), {}
     if todo:
-        stats, checked = run_workers(config, spec, plan, out, todo, workers, threads, progress)
+        stats, checked = run_workers(config, spec, runtime_dir, plan, out, todo, workers, threads, progress)
         print(
             f"rendered {stats.images} images in {stats.wall_s:.1f} s: {stats.images_per_s:.2f} images/s "
             f"({min(workers, len(todo))} workers x {threads} thread(s))"

@@ -131,3 +131,69 @@ def sample_image(
     p["noise_sigma"] = np.float64(rng.uniform(*dr.noise_sigma))
     p["cycles_seed"] = np.int64(rng.integers(0, 2**31 - 1))
     return quat, p, noise_rng
+
+
+def mesh_params(lights: int) -> dict[str, tuple[tuple[int, ...], str]]:
+    """A runtime's own mesh, lit by the profile's ``lights`` point lights: every per-image parameter."""
+    return {
+        k: (tuple(lights if d == "L" else d for d in shape), meaning) for k, (shape, meaning) in _MESH_PARAMS.items()
+    }
+
+
+_MESH_PARAMS: dict[str, tuple[tuple, str]] = {
+    "cam_position": ((3,), "camera position, world frame, m"),
+    "cam_target": ((3,), "point the camera looks at, world frame, m (the object's origin is the world's)"),
+    "cam_roll_deg": ((), "roll about the viewing axis, deg; + turns the camera anticlockwise seen from behind"),
+    "cam_fov_deg": ((), "vertical field of view, deg"),
+    "light_position": (("L", 3), "each point light's position, world frame, m"),
+    "light_power": (("L",), "each point light's power, W (Blender; 4 pi I falloff(d) d^2 matches Three.js)"),
+    "light_rgb": (("L", 3), "each point light's colour, linear, brightest channel 1"),
+    "background_rgb": ((3,), "background colour, display (sRGB) values in [0, 1]"),
+    "albedo": ((), "multiplier on the textures' base colour"),
+    "roughness": ((), "Principled BSDF roughness, every material"),
+    "specular": ((), "Principled BSDF specular IOR level, every material"),
+    "blur_sigma": ((), "Gaussian blur sigma, px (0 = none)"),
+    "noise_sigma": ((), "Gaussian sensor noise sigma, 8-bit levels"),
+    "cycles_seed": ((), "Cycles sampling seed (int64)"),
+    "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
+}
+
+
+def matched_power(light) -> float:
+    """The Blender point-lamp power (W) whose irradiance at the world origin equals the
+    runtime's Three.js point light's: a lamp of power P gives P / (4 pi d^2); Three.js gives
+    I * falloff(d) (``PointLight.falloff``)."""
+    d = math.dist(light.position, (0.0, 0.0, 0.0))
+    return 4 * math.pi * light.intensity * light.falloff(d) * d * d
+
+
+def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
+    """As ``sample_image``, for a ``MeshRenderConfig`` and the profile ``spec`` (its camera
+    and its point lights, ``spec.runtime.point_lights``)."""
+    rng, noise_rng = image_generators(config.seed, index)
+    dr, cam = config.dr, spec.camera
+    quat = uniform_quaternion(rng).astype(np.float32)
+    el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    az = cam.azimuth_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    dist = cam.distance * (1.0 + rng.uniform(-1, 1) * dr.camera_distance_jitter)
+    target = rng.uniform(-1, 1, 3) * dr.camera_target_jitter
+    p: dict[str, np.ndarray] = {
+        "cam_target": target,
+        "cam_position": target + dist * _direction(el, az),
+        "cam_roll_deg": np.float64(rng.uniform(-1, 1) * dr.camera_roll_deg),
+        "cam_fov_deg": np.float64(cam.fov_deg + rng.uniform(-1, 1) * dr.fov_jitter_deg),
+    }
+    lights = spec.runtime.point_lights
+    p["light_position"] = np.stack([np.asarray(lt.position) + rng.uniform(-1, 1, 3) * dr.light_position_jitter
+                                    for lt in lights])  # fmt: skip
+    p["light_power"] = np.array([matched_power(lt) * rng.uniform(*dr.light_power) for lt in lights])
+    p["light_rgb"] = np.stack([_tint(rng, dr.light_color_jitter) for _ in lights])
+    p["background_rgb"] = np.asarray(cam.background_rgb) * rng.uniform(dr.background_min, 1.0, 3)
+    p["albedo"] = np.float64(rng.uniform(*dr.albedo))
+    p["roughness"] = np.float64(rng.uniform(*dr.roughness))
+    p["specular"] = np.float64(rng.uniform(*dr.specular))
+    blur = rng.uniform(*dr.blur_sigma)
+    p["blur_sigma"] = np.float64(blur if rng.random() < dr.blur_prob else 0.0)
+    p["noise_sigma"] = np.float64(rng.uniform(*dr.noise_sigma))
+    p["cycles_seed"] = np.int64(rng.integers(0, 2**31 - 1))
+    return quat, p, noise_rng

@@ -1,4 +1,10 @@
-"""The Blender scene: Cycles on the CPU, the profile's camera, two sun lamps, the object.
+"""The Blender scene: Cycles on the CPU, the profile's camera, its lights, the object.
+
+For the marked cube: two sun lamps and a hemisphere ambient term (below). For a
+runtime's own mesh (``runtime_mesh``): the mesh with its own textured materials, lit by
+the profile's point lights only (``runtime.point_lights``; the runtime's inference scene
+has no ambient light and no shadows), their powers matched to the runtime's Three.js
+lights (``sampling.matched_power``).
 
 One :class:`Scene` per worker process is built once and kept open; each image only
 changes the object's rotation, the lights, the materials and the camera, then
@@ -34,7 +40,9 @@ def _rotate(q_xyzw: np.ndarray, v: np.ndarray) -> np.ndarray:
 class Scene:
     """A Cycles scene holding the task profile's object; :meth:`render` makes one RGBA image."""
 
-    def __init__(self, spec: TaskSpec, samples: int, pixel_filter_width: float, threads: int = 1):
+    def __init__(
+        self, spec: TaskSpec, samples: int, pixel_filter_width: float, threads: int = 1, runtime_dir: str = ""
+    ):
         import bpy
         import mathutils
 
@@ -75,11 +83,17 @@ class Scene:
         world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.0
         sc.world = world
 
-        self.obj = asset.build_object(spec.physics.box_size)
-        self.materials = list(self.obj.data.materials)
+        self.mesh = spec.artifacts.object_kind == "runtime_mesh"
+        if self.mesh:
+            self.obj = asset.import_runtime_mesh(asset.runtime_mesh_path(spec, runtime_dir))
+            self.materials = list(self.obj.data.materials)
+            self._albedo = [self._albedo_input(mat) for mat in self.materials]
+        else:
+            self.obj = asset.build_object(spec.physics.box_size)
+            self.materials = list(self.obj.data.materials)
         for mat in self.materials:
             mat.cycles.emission_sampling = "NONE"  # emission here is ambient light, not a lamp
-            mat.node_tree.nodes["Principled BSDF"].inputs["Emission Strength"].default_value = 1.0
+            mat.node_tree.nodes["Principled BSDF"].inputs["Emission Strength"].default_value = 0.0 if self.mesh else 1.0
 
         cam_data = bpy.data.cameras.new("camera")
         cam_data.sensor_fit = "VERTICAL"
@@ -90,7 +104,14 @@ class Scene:
         sc.camera = self.camera
 
         self.lamps = {}
-        for name in ("key", "fill"):
+        for i, _ in enumerate(spec.runtime.point_lights if self.mesh else ()):
+            data = bpy.data.lights.new(f"point{i}", "POINT")
+            data.shadow_soft_size = 0.0  # a point, as Three.js's
+            data.use_shadow = False  # the runtime's inference renderer has no shadow map
+            lamp = bpy.data.objects.new(f"point{i}", data)
+            sc.collection.objects.link(lamp)
+            self.lamps[i] = lamp
+        for name in () if self.mesh else ("key", "fill"):
             data = bpy.data.lights.new(name, "SUN")
             data.angle = 0.0
             # A convex object cannot shadow itself: shadow rays could only ever return
@@ -112,8 +133,50 @@ class Scene:
         z = self._mathutils.Vector(frames.spec_to_blender(z_axis_spec).tolist())
         obj.rotation_quaternion = z.to_track_quat("Z", "Y")
 
+    def _albedo_input(self, mat):
+        """A multiplier node between the base-colour texture and the BSDF (for ``albedo``)."""
+        nodes, links = mat.node_tree.nodes, mat.node_tree.links
+        bsdf = nodes["Principled BSDF"]
+        base = bsdf.inputs["Base Color"]
+        mix = nodes.new("ShaderNodeMix")
+        mix.data_type, mix.blend_type = "RGBA", "MULTIPLY"
+        mix.inputs["Factor"].default_value = 1.0
+        if base.is_linked:
+            links.new(base.links[0].from_socket, mix.inputs["A"])
+        else:
+            mix.inputs["A"].default_value = base.default_value
+        links.new(mix.outputs["Result"], base)
+        return mix.inputs["B"]
+
+    def apply_mesh(self, quat_xyzw: np.ndarray, p: dict[str, np.ndarray]) -> None:
+        """The runtime mesh: rotation, materials, point lights and camera for one image."""
+        self.obj.rotation_quaternion = frames.quat_spec_to_blender(quat_xyzw.astype(np.float64))
+        for mat, albedo in zip(self.materials, self._albedo):
+            bsdf = mat.node_tree.nodes["Principled BSDF"]
+            bsdf.inputs["Roughness"].default_value = float(p["roughness"])
+            bsdf.inputs["Specular IOR Level"].default_value = float(p["specular"])
+            a = float(p["albedo"])
+            albedo.default_value = (a, a, a, 1.0)
+        for i, lamp in self.lamps.items():
+            lamp.location = frames.spec_to_blender(p["light_position"][i]).tolist()
+            lamp.data.color = tuple(p["light_rgb"][i])
+            lamp.data.energy = float(p["light_power"][i])
+        self._aim_camera(p)
+
+    def _aim_camera(self, p: dict[str, np.ndarray]) -> None:
+        rot = frames.SPEC_TO_BLENDER @ frames.look_at_matrix(
+            p["cam_position"], p["cam_target"], float(p["cam_roll_deg"])
+        )
+        self.camera.rotation_quaternion = self._mathutils.Matrix(rot.tolist()).to_quaternion()
+        self.camera.location = frames.spec_to_blender(p["cam_position"]).tolist()
+        self.camera.data.angle_y = float(np.radians(p["cam_fov_deg"]))
+        self._scene.cycles.seed = int(p["cycles_seed"])
+        self._crop_to_object()
+
     def apply(self, quat_xyzw: np.ndarray, p: dict[str, np.ndarray]) -> None:
         """Set the object's rotation, materials, lights and camera for one image."""
+        if self.mesh:
+            return self.apply_mesh(quat_xyzw, p)
         self.obj.rotation_quaternion = frames.quat_spec_to_blender(quat_xyzw.astype(np.float64))
 
         # Hemisphere ambient per face: the face's world normal picks the blend.
@@ -134,14 +197,7 @@ class Scene:
             lamp.data.color = tuple(p[f"{name}_rgb"])
             lamp.data.energy = float(p[f"{name}_strength"])
 
-        rot = frames.SPEC_TO_BLENDER @ frames.look_at_matrix(
-            p["cam_position"], p["cam_target"], float(p["cam_roll_deg"])
-        )
-        self.camera.rotation_quaternion = self._mathutils.Matrix(rot.tolist()).to_quaternion()
-        self.camera.location = frames.spec_to_blender(p["cam_position"]).tolist()
-        self.camera.data.angle_y = float(np.radians(p["cam_fov_deg"]))
-        self._scene.cycles.seed = int(p["cycles_seed"])
-        self._crop_to_object()
+        self._aim_camera(p)
 
     def _crop_to_object(self, margin_px: float = 3.0) -> None:
         """Render only the object's screen rectangle (Blender's own projection of its 8

@@ -22,18 +22,32 @@ from render import config as config_lib
 from render import postprocess, sampling
 
 
-def param_layout() -> dict[str, dict]:
+def params_of(spec: TaskSpec) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The per-image parameters of the profile's object kind."""
+    if spec.artifacts.object_kind == "runtime_mesh":
+        return sampling.mesh_params(len(spec.runtime.point_lights))
+    return sampling.PARAMS
+
+
+def sampler(spec: TaskSpec):
+    """``(config, index) -> (quat, params, noise_rng)`` for the profile's object kind."""
+    if spec.artifacts.object_kind == "runtime_mesh":
+        return lambda config, index: sampling.sample_mesh_image(config, index, spec)
+    return lambda config, index: sampling.sample_image(config, index, spec.camera)
+
+
+def param_layout(spec: TaskSpec) -> dict[str, dict]:
     """Shape, dtype and meaning of every ``param_<name>`` array (recorded in the plan)."""
     ints = {"cycles_seed", "bbox"}
     return {
         name: {"shape": list(shape), "dtype": "int64" if name in ints else "float64", "meaning": meaning}
-        for name, (shape, meaning) in sampling.PARAMS.items()
+        for name, (shape, meaning) in params_of(spec).items()
     }
 
 
 def render_range(
     scene,
-    config: config_lib.RenderConfig,
+    config,
     spec: TaskSpec,
     start: int,
     stop: int,
@@ -42,12 +56,13 @@ def render_range(
 ) -> dict[str, np.ndarray]:
     """Render images ``[start, stop)`` with an open ``render.scene.Scene``; the shard's arrays."""
     n, res = stop - start, spec.camera.resolution
-    layout = param_layout()
+    layout = param_layout(spec)
+    sample = sampler(spec)
     images = np.empty((n, res, res, 3), dtype=np.uint8)
     quats = np.empty((n, 4), dtype=np.float32)
     params = {name: np.empty((n, *spec["shape"]), dtype=spec["dtype"]) for name, spec in layout.items()}
     for j, index in enumerate(range(start, stop)):
-        quat, p, noise_rng = sampling.sample_image(config, index, spec.camera)
+        quat, p, noise_rng = sample(config, index)
         scene.apply(quat, p)
         rgba = scene.render()
         p["bbox"] = postprocess.silhouette_bbox(rgba[..., 3])
@@ -64,7 +79,15 @@ def render_range(
 
 
 def worker_main(
-    config_dict: dict, task: str, config_hash: str, out_dir: str, threads: int, cpus: list[int] | None, tasks, events
+    config_dict: dict,
+    task: str,
+    runtime_dir: str,
+    config_hash: str,
+    out_dir: str,
+    threads: int,
+    cpus: list[int] | None,
+    tasks,
+    events,
 ) -> None:
     """Process entry point: render shards from ``tasks`` until ``None``; report on ``events``.
 
@@ -74,7 +97,8 @@ def worker_main(
     13 pinned, in runs minutes apart). Pinned, a spinner only competes with its own
     worker's render thread, and TBB starts no extra thread for a one-core mask.
 
-    ``task`` names the task profile (``orient_jax.profiles``) the scene is built for.
+    ``task`` names the task profile (``orient_jax.profiles``) the scene is built for;
+    ``runtime_dir`` is the runtime's folder when its object is the runtime's own mesh.
     Events: ("image",), ("shard", k, sha256), ("error", text), ("exit",).
     """
     parent = os.getppid()
@@ -87,9 +111,9 @@ def worker_main(
     try:
         from render.scene import Scene
 
-        config = config_lib.from_dict(config_lib.RenderConfig, config_dict)
         spec = profiles.get(task)
-        scene = Scene(spec, config.samples, config.pixel_filter_width, threads)
+        config = config_lib.from_dict(config_lib.config_class(spec), config_dict)
+        scene = Scene(spec, config.samples, config.pixel_filter_width, threads, runtime_dir)
         out = Path(out_dir)
 
         def on_image() -> None:

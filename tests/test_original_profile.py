@@ -169,3 +169,54 @@ def test_a_missing_runtime_folder_is_named():
         mesh_lib.runtime_mesh(ORIGINAL.runtime.mesh, "")
     with pytest.raises(mesh_lib.MeshError, match=r"/nowhere/static/models/engine.glb is missing"):
         mesh_lib.runtime_mesh(ORIGINAL.runtime.mesh, "/nowhere")
+
+
+# --- Blender renders of the runtime's mesh (here the stand-in) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stand_in_renders(render_python, tmp_path_factory):
+    from tests.render_helpers import render_tiny
+
+    root = tmp_path_factory.mktemp("original")
+    runtime = mesh_lib.stand_in_runtime(root / "runtime", ORIGINAL.runtime.mesh)
+    out = root / "renders"
+    render_tiny(render_python, out, "--preset", "original-tiny", "--task", "original", "--runtime-dir", str(runtime),
+                "--workers", "1")  # fmt: skip
+    return out, runtime
+
+
+@pytest.mark.integration
+def test_blender_renders_the_runtime_mesh_through_the_pages_camera(stand_in_renders):
+    import hashlib
+
+    from orient_jax.vision import dataset
+
+    out, runtime = stand_in_renders
+    data = dataset.load(out, ORIGINAL)
+    m = data.manifest
+    assert m["task"] == "original" and data.images.shape == (16, 224, 224, 3)
+    assert m["asset"]["kind"] == "runtime_mesh" and m["asset"]["mesh"] == "static/models/engine.glb"
+    assert m["asset"]["sha256"] == hashlib.sha256((runtime / ORIGINAL.runtime.mesh).read_bytes()).hexdigest()
+    assert m["label_check"]["failures"] == 0 and m["label_check"]["bbox_checks"] == 16
+    distance = np.linalg.norm(data.params["cam_position"] - data.params["cam_target"], axis=1)
+    np.testing.assert_allclose(distance, 3.5, rtol=0.05)  # the page's camera, jittered
+    assert data.params["light_position"].shape == (16, 2, 3)  # the page's two point lights
+    assert (data.images[:, :3, :3].reshape(16, -1).mean(1) > 220).all()  # white background
+
+
+@pytest.mark.integration
+def test_the_mesh_label_check_catches_wrong_labels(stand_in_renders):
+    from orient_jax.vision import dataset
+    from render import label_check
+
+    data = dataset.load(stand_in_renders[0], ORIGINAL)
+    asset = data.manifest["asset"]
+    assert label_check.check_labels(data.images, data.quats, data.params, asset).ok
+    turned = np.asarray(
+        quat.multiply(jnp.asarray(data.quats), quat.from_axis_angle(jnp.array([0.0, 1.0, 0.0]), jnp.array(0.5)))
+    )
+    swizzled = data.quats[:, [0, 2, 1, 3]] * np.array([1, -1, 1, 1], np.float32)  # a wrong frame change
+    for wrong in (turned, swizzled):
+        report = label_check.check_labels(data.images, wrong, data.params, asset)
+        assert len(report.failures) >= 12, report.summary()

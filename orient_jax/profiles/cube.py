@@ -140,5 +140,6 @@ PROFILE = TaskSpec(
         mesh="",
         inertia_override=0.0,
         walls_collide=True,
+        point_lights=(),
     ),
 )

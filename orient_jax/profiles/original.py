@@ -25,6 +25,7 @@ from orient_jax.profiles.spec import (
     Observation,
     OnnxContract,
     Physics,
+    PointLight,
     RuntimeCode,
     Slot,
     Success,
@@ -139,5 +140,14 @@ PROFILE = TaskSpec(
         # cannon-es 0.20.0 collides a Trimesh with spheres and planes only: the box walls
         # (physics.js:73-100) never touch the mesh, so it leaves the 1 m arena.
         walls_collide=False,
+        # index.html:313-345: the inference scene's only lights, cloned from the main scene's:
+        # intensity 35 and 35 * 0.8, distance max(3.42, 0.68, 0.21) * 2 = 6.84, decay 2 (r155's
+        # default), at (centerX + 2, 3.2, centerZ) and (centerX - 1.5, -2, centerZ + 1) with
+        # centerX = (-1.02 + 2.4) / 2 and centerZ = (1.77 + 1.56) / 2. No ambient light, no
+        # shadows (the inference renderer's shadow map is off).
+        point_lights=(
+            PointLight(position=((-1.02 + 2.4) / 2 + 2, 3.2, (1.77 + 1.56) / 2), intensity=35.0, distance=6.84),
+            PointLight(position=((-1.02 + 2.4) / 2 - 1.5, -2.0, (1.77 + 1.56) / 2 + 1), intensity=28.0, distance=6.84),
+        ),
     ),
 )

@@ -225,6 +225,22 @@ class Artifacts:
 
 
 @dataclasses.dataclass(frozen=True)
+class PointLight:
+    """A point light of the pose camera's scene, as Three.js (r155+) defines one: luminous
+    intensity in candela, falling off as 1/d^2 inside a smooth window that reaches zero at
+    ``distance``."""
+
+    position: tuple[float, float, float]  # world, m
+    intensity: float  # cd
+    distance: float  # m, the cutoff (0: none)
+
+    def falloff(self, d: float) -> float:
+        """Three.js's getDistanceAttenuation with decay 2, at distance ``d``."""
+        window = 1.0 if not self.distance else max(0.0, 1.0 - (d / self.distance) ** 4) ** 2
+        return window / max(d * d, 0.01)
+
+
+@dataclasses.dataclass(frozen=True)
 class RuntimeCode:
     """What the runtime's own code does, which the pipeline must reproduce in training
     (not in task.json: no runtime reads it from there)."""
@@ -238,6 +254,10 @@ class RuntimeCode:
     mesh: str  # "" for the procedural object; else the mesh's path inside the runtime's folder
     inertia_override: float  # kg m^2 on every principal axis, forced by the runtime; 0: the box's own
     walls_collide: bool  # whether the object collides with the arena's walls at all
+    # The lights of the pose camera's scene, when the runtime lights it with point lights
+    # alone; () for our web app, whose lights (web/src/render/lighting.js) the render
+    # config's randomization covers.
+    point_lights: tuple[PointLight, ...]
 
     def __post_init__(self):
         if self.observation not in OBSERVATION_BUILDERS:

@@ -112,3 +112,41 @@ def runtime_mesh(mesh: str, runtime_dir: str | Path) -> tuple[np.ndarray, np.nda
     if not path.is_file():
         raise MeshError(f"{path} is missing: is {runtime_dir} the original runtime's folder? {HOW_TO_GET}")
     return page_mesh(path)
+
+
+def write_glb(path: str | Path, vertices: np.ndarray, triangles: np.ndarray) -> Path:
+    """A minimal GLB (one mesh, positions and indices, no material) for the stand-in."""
+    positions = np.ascontiguousarray(vertices, np.float32)
+    indices = np.ascontiguousarray(triangles, np.uint32).ravel()
+    blob = positions.tobytes() + indices.tobytes()
+    doc = {
+        "asset": {"version": "2.0", "generator": "orient-jax stand-in"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0, "name": "stand-in"}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "buffers": [{"byteLength": len(blob)}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": positions.nbytes, "target": 34962},
+            {"buffer": 0, "byteOffset": positions.nbytes, "byteLength": indices.nbytes, "target": 34963},
+        ],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": len(positions), "type": "VEC3",
+             "min": positions.min(0).tolist(), "max": positions.max(0).tolist()},
+            {"bufferView": 1, "componentType": 5125, "count": len(indices), "type": "SCALAR"},
+        ],
+    }  # fmt: skip
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    blob += b"\0" * (-len(blob) % 4)
+    body = struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(blob), 0x004E4942) + blob
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<III", 0x46546C67, 2, 12 + len(body)) + body)
+    return path
+
+
+def stand_in_runtime(directory: str | Path, mesh: str) -> Path:
+    """A folder laid out like the runtime's, holding only the stand-in mesh at ``mesh``."""
+    write_glb(Path(directory) / mesh, *stand_in_mesh())
+    return Path(directory)
