@@ -3,7 +3,9 @@
 #   make render-setup           create .render-venv from render/requirements.txt (pinned)
 #   make data PRESET=quick      render data/$(PRESET) (tiny, quick, full or test) for task profile
 #                               $(TASK) (default cube); re-running resumes, and on a finished
-#                               dataset it re-verifies every checksum
+#                               dataset it re-verifies every checksum. A profile whose object is
+#                               its runtime's mesh reads it from RUNTIME_DIR:
+#                               make data TASK=original PRESET=original RUNTIME_DIR=../main-prediction-RL
 #   make data-verify PRESET=..  check manifest, checksums, shapes and every label
 #   make glb                    re-export the profile's object.glb (cube: web/public/models) from render/asset.py
 RENDER_VENV := .render-venv
@@ -24,7 +26,8 @@ $(RENDER_STAMP): render/requirements.txt
 	touch $@
 
 data: $(RENDER_STAMP)
-	$(RENDER_PYTHON) -m render render --preset $(PRESET) --task $(TASK) --out data/$(PRESET) --workers $(RENDER_WORKERS)
+	$(RENDER_PYTHON) -m render render --preset $(PRESET) --task $(TASK) --out data/$(PRESET) --workers $(RENDER_WORKERS) \
+		$(if $(RUNTIME_DIR),--runtime-dir $(abspath $(RUNTIME_DIR)))
 
 data-verify: $(RENDER_STAMP)
 	$(RENDER_PYTHON) -m render verify data/$(PRESET)

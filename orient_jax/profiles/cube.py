@@ -127,6 +127,7 @@ PROFILE = TaskSpec(
         task_file="task.json",
         object_file="object.glb",
         object_kind="marked_cube",
+        runtime_models_dir="",  # web/ serves export_dir itself
     ),
     # Our web/ app's code (web/src/sim): the observation above, actions as body torque axes,
     # the CNN every control step ('auto' holds at most 4: see web/src/app/runtime.js),
@@ -138,8 +139,10 @@ PROFILE = TaskSpec(
         reset_rotation="uniform",
         kick_frame="world",
         mesh="",
-        inertia_override=0.0,
+        inertia="body",
         walls_collide=True,
         point_lights=(),
+        source="",
+        files=(),
     ),
 )

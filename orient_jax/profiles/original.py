@@ -16,6 +16,9 @@ physics.js:318-320): the two mappings agree. Body +Y of the GLB is "up".
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from orient_jax.profiles.spec import (
     ActionSpec,
     Actuation,
@@ -31,6 +34,11 @@ from orient_jax.profiles.spec import (
     Success,
     TaskSpec,
 )
+
+# The runtime itself: its repository, the commit these facts were read at, and the sha256
+# of each of its files that this project runs or reads (one table, read by the Node
+# harness in original/ too). Its models are not listed: installing ours replaces them.
+_RECORD = json.loads(Path(__file__).with_name("original_files.json").read_text())
 
 PHYSICS = Physics(
     timestep=1.0 / 240.0,  # physics.js:180 timeStep = 1.0 / 240.0
@@ -128,6 +136,7 @@ PROFILE = TaskSpec(
         task_file="task.json",  # ours, for the record: the original page reads none
         object_file="engine.glb",  # index.html:388, the runtime's own (never written here)
         object_kind="runtime_mesh",
+        runtime_models_dir="static/models",  # inference.js:88, 114 'static/models/...'
     ),
     runtime=RuntimeCode(
         observation="original_page",  # simulation.js:155-237 predictAndApplyAction
@@ -136,7 +145,14 @@ PROFILE = TaskSpec(
         reset_rotation="axis_angle",  # physics.js:123-131: axis uniform in a cube, normalized; angle U[0, 2 pi)
         kick_frame="body",  # physics.js:189-191 quaternion.vmult(worldDist): a body-frame kick
         mesh="static/models/engine.glb",  # index.html:388-443: every primitive's raw vertices, one trimesh
-        inertia_override=1e-4,  # physics.js:144-145 inertia.set(0.0001, ...), invInertia 10000
+        # physics.js:144-145 sets inertia 1e-4 and invInertia 1e4 on each axis after the body
+        # is built (physics.js:133-140). Neither reaches the dynamics: cannon-es integrates
+        # with invInertiaWorld (cannon-es Body.integrate), which Body.updateMassProperties
+        # set at construction from the box inertia of the mesh's world AABB at the drop
+        # orientation (Body.updateMassProperties, Box.calculateInertia), and which
+        # Body.updateInertiaWorld never recomputes for an isotropic invInertia. So the
+        # engine moves with a world-fixed inertia of ~0.06 kg m^2 (measured: 570x 1e-4).
+        inertia="world_aabb_at_drop",
         # cannon-es 0.20.0 collides a Trimesh with spheres and planes only: the box walls
         # (physics.js:73-100) never touch the mesh, so it leaves the 1 m arena.
         walls_collide=False,
@@ -149,5 +165,7 @@ PROFILE = TaskSpec(
             PointLight(position=((-1.02 + 2.4) / 2 + 2, 3.2, (1.77 + 1.56) / 2), intensity=35.0, distance=6.84),
             PointLight(position=((-1.02 + 2.4) / 2 - 1.5, -2.0, (1.77 + 1.56) / 2 + 1), intensity=28.0, distance=6.84),
         ),
+        source=f"{_RECORD['repository']}@{_RECORD['commit']}",
+        files=tuple(sorted(_RECORD["files"].items())),
     ),
 )

@@ -33,6 +33,14 @@ OBJECT_KINDS = ("marked_cube", "runtime_mesh")  # the procedural cube, or the ru
 OBSERVATION_BUILDERS = ("cube", "original_page")  # how a runtime's code builds the policy input
 RESET_ROTATIONS = ("uniform", "axis_angle")
 FRAMES_OF_KICKS = ("world", "body")
+# "body": the physics' inertia, fixed in the body and turning with it (rigid-body
+# mechanics; what cannon-es does for a box whose inertia is set and then
+# updateInertiaWorld(true)). "world_aabb_at_drop": cannon-es's result when a runtime sets
+# an isotropic inverse inertia by hand after the body is built: the world-frame inverse
+# inertia keeps the value Body.updateMassProperties gave it at construction (the box
+# inertia of the object's world AABB at its drop orientation, turned by that orientation)
+# and is never updated again, since Body.updateInertiaWorld skips isotropic bodies.
+INERTIA_MODELS = ("body", "world_aabb_at_drop")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,6 +223,9 @@ class Artifacts:
     task_file: str  # to_dict() as JSON
     object_file: str  # the object as glTF binary, for a runtime that draws it
     object_kind: str  # which asset render/asset.py builds (OBJECT_KINDS)
+    # Where inside the runtime's own folder it loads its models from, for a runtime that we
+    # install into (experiments.install_original); "" for one that reads export_dir itself.
+    runtime_models_dir: str
 
     def __post_init__(self):
         if self.object_kind not in OBJECT_KINDS:
@@ -252,12 +263,17 @@ class RuntimeCode:
     reset_rotation: str  # "uniform" (Haar), or "axis_angle": axis uniform in a cube, normalized; angle U[0, 2 pi)
     kick_frame: str  # the frame the random disturbance torque is drawn in (FRAMES_OF_KICKS)
     mesh: str  # "" for the procedural object; else the mesh's path inside the runtime's folder
-    inertia_override: float  # kg m^2 on every principal axis, forced by the runtime; 0: the box's own
+    inertia: str  # how the runtime's physics ends up treating the object's inertia (INERTIA_MODELS)
     walls_collide: bool  # whether the object collides with the arena's walls at all
     # The lights of the pose camera's scene, when the runtime lights it with point lights
     # alone; () for our web app, whose lights (web/src/render/lighting.js) the render
     # config's randomization covers.
     point_lights: tuple[PointLight, ...]
+    # The runtime itself, when it is someone else's: where it comes from ("repository@commit")
+    # and the sha256 of each of its files that this project runs or reads, (path, sha256)
+    # pairs; commands that use its folder check them. "" and () for our own web/ app.
+    source: str
+    files: tuple[tuple[str, str], ...]
 
     def __post_init__(self):
         if self.observation not in OBSERVATION_BUILDERS:
@@ -269,8 +285,8 @@ class RuntimeCode:
         if self.reset_rotation not in RESET_ROTATIONS or self.kick_frame not in FRAMES_OF_KICKS:
             raise ValueError(f"runtime.reset_rotation must be one of {RESET_ROTATIONS} and kick_frame one of "
                              f"{FRAMES_OF_KICKS}")  # fmt: skip
-        if self.inertia_override < 0:
-            raise ValueError("runtime.inertia_override must be >= 0 (0: the box's own inertia)")
+        if self.inertia not in INERTIA_MODELS:
+            raise ValueError(f"runtime.inertia must be one of {INERTIA_MODELS}, got {self.inertia!r}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,6 +5,7 @@
 // and the global `ort`. It never edits or copies the original's files.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { register } from 'node:module';
 import path from 'node:path';
@@ -12,18 +13,13 @@ import { pathToFileURL } from 'node:url';
 
 register('./hooks.mjs', import.meta.url);
 
-// The files this harness runs, with their sha256 at 6957ebb: anything else is not the
-// original, unchanged runtime.
-export const ORIGINAL_COMMIT = '6957ebb';
-export const ORIGINAL_FILES = {
-  'index.html': '794c1d09376671b6a9ecf4531f354beabf7867cceb4619e8910b4e8be02d1901',
-  'static/js/inference.js': '4b52f33b151a4afe0e3c4054bef7352d0a37b7278d991c10ac741c87568e8f97',
-  'static/js/physics.js': '0ae27f8f8dd41ec94c392b6da61f4a204f51e864a52692eae2b764507950a80e',
-  'static/js/simulation.js': '3401590d9c8cb1bd32583d63fe1ca9d1e6797dcf810907246720416e47d36c19',
-  'static/js/light-helpers.js': '9fe912e8cc666639a4da2d35c31b86684d6898ae9ae6ebf52d42cfd8d58f8511',
-  'static/js/vis_torque.js': '3f7ce553b5195fbebd27f224517ce1f92aa6ce002aa921299ecb362800e91d86',
-  'static/models/engine.glb': 'f9b8cd95606324b097d126d145e21f180d6bba24ee14e6ba2d3cc108256f5cce',
-};
+// The files this harness runs, with their sha256 at the original's commit: anything else
+// is not the original, unchanged runtime. One table for Python and Node alike.
+const RECORD = JSON.parse(
+  readFileSync(new URL('../../orient_jax/profiles/original_files.json', import.meta.url), 'utf8'),
+);
+export const ORIGINAL_COMMIT = RECORD.commit;
+export const ORIGINAL_FILES = RECORD.files;
 export const HOW_TO_GET =
   'clone https://github.com/sagerkudrick/main-prediction-RL, check out 6957ebb, and pass its folder ' +
   '(ORIGINAL_RUNTIME_DIR=DIR, or --runtime-dir DIR)';

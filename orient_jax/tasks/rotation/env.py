@@ -99,14 +99,45 @@ def contact_points(vertices: np.ndarray, n: int = MESH_CONTACT_POINTS) -> np.nda
     return hull[chosen]
 
 
-def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None) -> str:
+def aabb_corners(spec: TaskSpec, vertices: np.ndarray | None = None) -> np.ndarray:
+    """The 8 corners [8, 3] of the object's body-frame bounding box: the mesh's
+    ``vertices`` when given, else the profile's box."""
+    if vertices is None:
+        h = spec.physics.box_size / 2
+        lo, hi = np.full(3, -h), np.full(3, h)
+    else:
+        lo, hi = np.min(vertices, axis=0), np.max(vertices, axis=0)
+    return np.array([[(lo, hi)[(i >> k) & 1][k] for k in range(3)] for i in range(8)], np.float64)
+
+
+def world_aabb_inertia(corners, q, mass):
+    """Principal moments [3] that cannon-es's Body.updateMassProperties gives a body with
+    these local AABB ``corners`` at orientation ``q`` (xyzw): the inertia of a solid box
+    with the half extents of the corners' world-aligned bounding box (Box.calculateInertia).
+    cannon-es then uses them about the body's axes at ``q`` (the INERTIA_MODELS note)."""
+    world = jax.vmap(lambda c: quat.rotate(q, c))(jnp.asarray(corners, jnp.float32))
+    h2 = ((jnp.max(world, axis=0) - jnp.min(world, axis=0)) / 2) ** 2
+    return mass / 3.0 * jnp.stack([h2[1] + h2[2], h2[0] + h2[2], h2[0] + h2[1]])
+
+
+# The inertia frame a world-fixed inertia is compiled with: any turn that is not the
+# identity. MuJoCo drops the off-diagonal entries of the mass matrix of a body whose
+# inertia frame is its joint's (a "simple" body: M_colind leaves them out), so a body
+# compiled aligned would keep a diagonal M when its frame is turned at run time.
+UNALIGNED_IQUAT = "0.8 0.4 0.4 0.2"
+
+
+def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None, inertia=None) -> str:
     """The scene as MJCF, in the spec's Y-up world frame. ``points``: for a profile whose
     object is a mesh, where on the body it touches the world (``contact_points``); else
-    the object is the profile's box."""
+    the object is the profile's box. ``inertia``: principal moments [3], in a frame that
+    the env turns every step (the world-fixed inertia); default: the profile's box,
+    isotropic and fixed in the body."""
     p, r = spec.physics, spec.runtime
     h = p.box_size / 2
     a = p.arena_half_width
-    inertia = r.inertia_override or p.inertia
+    ixx, iyy, izz = (p.inertia,) * 3 if inertia is None else (float(i) for i in inertia)
+    frame = "" if inertia is None else f' quat="{UNALIGNED_IQUAT}"'
     walls = "\n".join(
         f'    <geom name="wall_{n}" type="plane" size="{a} {p.wall_height} 0.1" pos="{x} 0 {z}" zaxis="{nx} 0 {nz}"/>'
         for n, x, z, nx, nz in (("px", a, 0, -1, 0), ("nx", -a, 0, 1, 0), ("pz", 0, a, 0, -1), ("nz", 0, -a, 0, 1))
@@ -130,7 +161,7 @@ def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None) -> str:
 {walls if r.walls_collide else ""}
     <body name="object" pos="0 {p.drop_height} 0">
       <freejoint name="object"/>
-      <inertial pos="0 0 0" mass="{p.box_mass}" diaginertia="{inertia} {inertia} {inertia}"/>
+      <inertial pos="0 0 0" mass="{p.box_mass}" diaginertia="{ixx} {iyy} {izz}"{frame}/>
       {shape}
     </body>
   </worldbody>
@@ -138,13 +169,13 @@ def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None) -> str:
 """
 
 
-def object_points(spec: TaskSpec, config: RotationEnvConfig, mesh=None) -> np.ndarray | None:
-    """The contact points of the profile's mesh (None for a box): ``mesh`` (vertices,
-    triangles) when given (tests), else read from ``config.runtime_dir``."""
+def object_vertices(spec: TaskSpec, config: RotationEnvConfig, mesh=None) -> np.ndarray | None:
+    """The vertices of the profile's mesh (None for a box): ``mesh`` (vertices, triangles)
+    when given (tests), else read from ``config.runtime_dir``."""
     if not spec.runtime.mesh:
         return None
     vertices, _ = mesh if mesh is not None else mesh_lib.runtime_mesh(spec.runtime.mesh, config.runtime_dir)
-    return contact_points(vertices)
+    return np.asarray(vertices, np.float64)
 
 
 class RotationEnv(base.Env):
@@ -166,7 +197,19 @@ class RotationEnv(base.Env):
             )
         self.config = config
         self.spec = spec
-        self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec, object_points(spec, config, mesh)))
+        vertices = object_vertices(spec, config, mesh)
+        points = None if vertices is None else contact_points(vertices)
+        self._world_inertia = spec.runtime.inertia == "world_aabb_at_drop"
+        self._corners = aabb_corners(spec, vertices)
+        # With a world-fixed inertia the model's moments are replaced every step; it is
+        # built with those at the identity, so the solver's constants (dof_invweight0)
+        # have the right scale.
+        inertia = (
+            np.asarray(world_aabb_inertia(self._corners, jnp.array([0.0, 0.0, 0.0, 1.0]), spec.physics.box_mass))
+            if self._world_inertia
+            else None
+        )
+        self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec, points, inertia))
         self.mjx_model = mjx.put_model(self.mj_model)
         self._data0 = mjx.make_data(self.mjx_model)
         self.noise = noise_lib.load(config.noise_model) if config.noise_model else noise_lib.constant(config.noise_deg)
@@ -189,8 +232,11 @@ class RotationEnv(base.Env):
         return "mjx"
 
     def reset(self, rng: jax.Array) -> base.State:
-        key_quat, key_params, key_noise, key_next = jax.random.split(rng, 4)
-        q = self._random_start(key_quat)
+        return self.reset_at(rng, self._random_start(jax.random.split(rng, 4)[0]))
+
+    def reset_at(self, rng: jax.Array, q: jax.Array) -> base.State:
+        """``reset``, dropping the object at orientation ``q`` (xyzw) instead of a random one."""
+        _, key_params, key_noise, key_next = jax.random.split(rng, 4)
         qpos = jnp.concatenate([jnp.array([0.0, self.spec.physics.drop_height, 0.0]), quat.to_wxyz(q)])
         data = self._data0.replace(qpos=qpos)
         obs, memory = self.observer.reset(q, key_noise)
@@ -204,6 +250,9 @@ class RotationEnv(base.Env):
             "success_time": jnp.full((), -1.0, jnp.float32),
             "params": self._sample_params(key_params),
         }
+        if self._world_inertia:  # fixed in the world at the drop, as cannon-es leaves it
+            info["inertia_frame"] = q
+            info["inertia_moments"] = world_aabb_inertia(self._corners, q, self.spec.physics.box_mass)
         zero = jnp.zeros(())
         metrics = {"cos_tilt": zero, "upright": zero, "success": zero}
         return base.State(data, obs, zero, zero, metrics, info)
@@ -215,7 +264,8 @@ class RotationEnv(base.Env):
         key_next, key_phys, key_noise = jax.random.split(info["rng"], 3)
         torque_axes = action[self._action_order] * self._action_signs  # the runtime's action -> body axes
         target = torque_axes * self.spec.actuation.max_torque * params["torque_scale"]
-        data, torque = self._physics(state.pipeline_state, info["torque"], target, params, key_phys)
+        inertia = (info["inertia_frame"], info["inertia_moments"]) if self._world_inertia else None
+        data, torque = self._physics(state.pipeline_state, info["torque"], target, params, key_phys, inertia)
 
         q_true = quat.from_wxyz(data.qpos[3:7])
         omega = data.qvel[3:6]
@@ -296,8 +346,9 @@ class RotationEnv(base.Env):
             geom_friction=m.geom_friction * params["friction_scale"],
         )
 
-    def _physics(self, data, torque, target, params, key):
-        """``substeps`` physics steps at one control target. Returns (data, torque)."""
+    def _physics(self, data, torque, target, params, key, inertia=None):
+        """``substeps`` physics steps at one control target. Returns (data, torque).
+        ``inertia``: (frame quaternion, principal moments) of a world-fixed inertia."""
         p, act = self.spec.physics, self.spec.actuation
         model = self._model(params)
         dt = p.timestep
@@ -317,11 +368,31 @@ class RotationEnv(base.Env):
                 if self.spec.runtime.kick_frame == "body":
                     kick = quat.rotate(q, kick)
                 world_torque = world_torque + jnp.where(hit, kick, 0.0)
+            step_model = model
+            if inertia is not None:
+                step_model, bias = self._world_fixed(model, params, inertia, q, data.qvel[3:6])
+                world_torque = world_torque + bias
             xfrc = data.xfrc_applied.at[BOX_BODY, 3:].set(world_torque)
-            data = mjx.step(model, data.replace(xfrc_applied=xfrc))
+            data = mjx.step(step_model, data.replace(xfrc_applied=xfrc))
             data = data.replace(qvel=data.qvel * vel_scale)
             return (data, torque), None
 
         keys = jax.random.split(key, p.substeps)
         (data, torque), _ = jax.lax.scan(substep, (data, torque), keys)
         return data, torque
+
+    @staticmethod
+    def _world_fixed(model, params, inertia, q, omega_body):
+        """The model with the object's inertia turned back to its world-fixed frame for this
+        step, and the torque that cancels MuJoCo's gyroscopic term w x (I w): cannon-es
+        integrates w += dt I^-1 tau with that fixed I and has none."""
+        frame, moments = inertia
+        moments = moments * params["mass_scale"]
+        iquat = quat.to_wxyz(quat.multiply(quat.conjugate(q), frame))  # the frame, seen from the body
+        model = model.replace(
+            body_inertia=model.body_inertia.at[BOX_BODY].set(moments),
+            body_iquat=model.body_iquat.at[BOX_BODY].set(iquat),
+        )
+        rot = quat.to_matrix(frame)
+        omega = quat.rotate(q, omega_body)  # MuJoCo's free joint keeps w in the body frame
+        return model, jnp.cross(omega, rot @ (moments * (rot.T @ omega)))
