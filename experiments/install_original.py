@@ -1,0 +1,57 @@
+"""Install the `original` profile's exported models into the original runtime's folder.
+
+    python -m experiments.install_original --runtime-dir DIR [--models runs/export/original] [--json]
+    python -m experiments.install_original --runtime-dir DIR --restore
+
+DIR is your checkout of sagerkudrick/main-prediction-RL at 6957ebb. Its files are first
+checked byte for byte (the profile's runtime.files), the models
+against the profile's contract (python -m experiments.check_onnx --task original); the
+files it replaces (static/models/pose_model_best.onnx, rl-model.onnx) are backed up to
+static/models/backup-<UTC time>/, then ours are copied in. --restore puts the newest
+backup back. Exit status 2 when anything is wrong, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orient_jax import profiles
+from orient_jax.export import install, pipeline
+from orient_jax.tasks.rotation.mesh import HOW_TO_GET
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runtime-dir", required=True, type=Path, help="the original runtime's folder")
+    parser.add_argument("--models", type=Path, help="the export folder (default: runs/export/original)")
+    parser.add_argument("--restore", action="store_true", help="put the newest backup back instead")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args(argv)
+    spec = profiles.get("original")
+    try:
+        if args.restore:
+            install.verify_runtime(args.runtime_dir, spec, HOW_TO_GET)
+            result = install.restore(args.runtime_dir, spec)
+            print(f"restored {len(result['restored'])} file(s) from {result['backup']}")
+        else:
+            models = args.models or pipeline.default_out(spec)
+            result = install.install(models, args.runtime_dir, spec, HOW_TO_GET)
+            for path in result["installed"]:
+                print(f"installed {path}")
+            for path in result["unchanged"]:
+                print(f"unchanged {path} (already these bytes)")
+            if result["backup"]:
+                print(f"backed up the replaced files to {result['backup']}")
+    except install.InstallError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
