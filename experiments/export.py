@@ -4,6 +4,7 @@
     python -m experiments.export --vision-run runs/vision/cpu --policy-run runs/rotation/cpu-timing
     python -m experiments.export --out /tmp/models --parity-data none
     python -m experiments.export --task test_box --policy-run RUN --vision-run RUN
+    python -m experiments.export --task original --policy-run RUN --vision-run none   # the policy alone
 
 For the profile (--task, default cube) it writes the pose model (cube: pose.onnx, input
 [N,3,224,224] -> output [N,4]), the policy (cube: policy.onnx, input [N,23] -> actions
@@ -30,7 +31,9 @@ from orient_jax.export import pipeline
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vision-run", type=Path, help="vision run directory or model folder (default: models/pose)")
+    parser.add_argument(
+        "--vision-run", help="vision run directory or model folder (default: models/pose); 'none': the policy alone"
+    )
     parser.add_argument("--policy-run", type=Path, help="rotation run or policy folder (default: shipped)")
     parser.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
     parser.add_argument("--out", type=Path, help="output directory (default: the profile's; cube: web/public/models)")
@@ -45,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         options = pipeline.ExportOptions(
             task=args.task,
             out=args.out,
-            vision_run=args.vision_run,
+            vision_run=None if args.vision_run in (None, "none") else Path(args.vision_run),
+            no_pose=args.vision_run == "none",
             policy_run=args.policy_run,
             parity_random=args.parity_inputs,
             parity_data=None if args.parity_data.lower() == "none" else Path(args.parity_data),

@@ -20,6 +20,12 @@ PRESETS = {
         learning_rate=3e-3,
         eval_batch=1024,
     ),
+    # The original runtime's motor (task profile `original`): its renders through the page's
+    # camera and lights (make data TASK=original PRESET=original RUNTIME_DIR=...), the cpu
+    # preset's network and schedule. Held out: data/original-test (seed 1, the page's camera).
+    "original": lambda: VisionExperiment(
+        task="original", data="data/original", test_data="data/original-test", epochs=30
+    ),
     # Seconds, for tests: the tiny render set, a small network.
     "test": lambda: VisionExperiment(
         data="data/tiny",

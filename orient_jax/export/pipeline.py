@@ -59,6 +59,7 @@ class ExportOptions:
     task: str = "cube"  # the task profile the files are for
     out: Path | None = None  # None: the profile's export folder (default_out)
     vision_run: Path | None = None  # None: models/pose if it exists, else no pose export
+    no_pose: bool = False  # export the policy alone, whatever vision_run says
     policy_run: Path | None = None  # None: models/rotation_policy
     parity_random: int = 1000  # random inputs per model
     parity_data: Path | None = REPO / "data" / "test"  # real renders for the pose parity; None: skip
@@ -101,8 +102,10 @@ def run_export(options: ExportOptions, log=print) -> dict:
     when the exported files fail the contract or parity)."""
     spec = profiles.get(options.task)
     out = Path(options.out) if options.out is not None else default_out(spec)
-    vision_path = _pose_source_path(options.vision_run)
-    if vision_path is None:
+    vision_path = None if options.no_pose else _pose_source_path(options.vision_run)
+    if options.no_pose:
+        log(f"note: --vision-run none: exporting the policy alone; {spec.artifacts.pose_file} is not written")
+    elif vision_path is None:
         log(
             f"note: no pose model ({_display(model_io.SHIPPED_POSE_MODEL)} does not exist and --vision-run was not "
             "given): exporting the policy alone; pose.onnx is not written"
