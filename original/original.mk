@@ -4,13 +4,18 @@
 #                                                    three and onnxruntime-web that its page loads)
 #   make original-check ORIGINAL_RUNTIME_DIR=DIR     the harness tests against that folder
 #   make original-eval ORIGINAL_RUNTIME_DIR=DIR      200 seeded drops of DIR's rl-model.onnx in its own JS
+#   make original-frames ORIGINAL_RUNTIME_DIR=DIR    its pose model on 200 frames its page renders (Chromium)
+#   make original-page ORIGINAL_RUNTIME_DIR=DIR      10 seeded episodes of its page: camera -> CNN -> policy
+# Install our models first: python -m experiments.install_original --runtime-dir DIR.
 # Without ORIGINAL_RUNTIME_DIR the tests skip and say how to get the runtime.
 
 ORIGINAL_DIR := original
 ORIGINAL_STAMP := $(ORIGINAL_DIR)/node_modules/.installed-$(shell cat $(ORIGINAL_DIR)/package.json $(ORIGINAL_DIR)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 ORIGINAL_EPISODES ?= 200
+ORIGINAL_FRAMES ?= 200
+ORIGINAL_PAGE_EPISODES ?= 10
 
-.PHONY: original-deps original-test original-check original-eval
+.PHONY: original-deps original-test original-check original-eval original-frames original-page
 
 original-deps: $(ORIGINAL_STAMP)
 
@@ -29,3 +34,11 @@ original-check: $(ORIGINAL_STAMP)
 original-eval: $(ORIGINAL_STAMP)
 	@test -n "$(ORIGINAL_RUNTIME_DIR)" || { echo "error: pass ORIGINAL_RUNTIME_DIR=DIR"; exit 2; }
 	node $(ORIGINAL_DIR)/eval.mjs --runtime-dir $(abspath $(ORIGINAL_RUNTIME_DIR)) --episodes $(ORIGINAL_EPISODES)
+
+original-frames: $(ORIGINAL_STAMP)
+	@test -n "$(ORIGINAL_RUNTIME_DIR)" || { echo "error: pass ORIGINAL_RUNTIME_DIR=DIR"; exit 2; }
+	node $(ORIGINAL_DIR)/frames.mjs --runtime-dir $(abspath $(ORIGINAL_RUNTIME_DIR)) --frames $(ORIGINAL_FRAMES)
+
+original-page: $(ORIGINAL_STAMP)
+	@test -n "$(ORIGINAL_RUNTIME_DIR)" || { echo "error: pass ORIGINAL_RUNTIME_DIR=DIR"; exit 2; }
+	node $(ORIGINAL_DIR)/page_eval.mjs --runtime-dir $(abspath $(ORIGINAL_RUNTIME_DIR)) --episodes $(ORIGINAL_PAGE_EPISODES)

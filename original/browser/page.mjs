@@ -66,10 +66,14 @@ async function answerFromNpm(route) {
   return route.fulfill({ status: 404, body: `no local copy of ${url}` });
 }
 
+// Init script: Math.random is a seeded generator (mulberry32, as node/rng.mjs), and
+// window.__orientSeedRandom(seed) reseeds it, for a harness that drops at a known seed.
 const SEED_RANDOM = (seed) => `(() => {
-  let a = ${seed >>> 0} || 1;
-  Math.random = () => { a |= 0; a = (a + 0x6d2b79f5) | 0; let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const make = (seed) => { let a = seed >>> 0 || 1;
+    return () => { a |= 0; a = (a + 0x6d2b79f5) | 0; let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; }; };
+  Math.random = make(${seed >>> 0});
+  window.__orientSeedRandom = (seed) => { Math.random = make(seed); };
 })();`;
 
 export async function launch() {
@@ -80,9 +84,10 @@ export async function launch() {
 /**
  * Open the page served at `url`; resolves once its models and its GLB are loaded.
  * `seed`: Math.random is seeded before any of the page's scripts run (its starts and kicks).
+ * `initScripts`: more scripts to run before the page's own.
  * Returns { page, problems }: every console error, page error and failed request.
  */
-export async function openOriginal(browser, url, { seed = null, width = 1280, height = 800 } = {}) {
+export async function openOriginal(browser, url, { seed = null, width = 1280, height = 800, initScripts = [] } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
   const problems = [];
   page.on('console', (msg) => msg.type() === 'error' && problems.push(`console.error: ${msg.text()}`));
@@ -90,9 +95,10 @@ export async function openOriginal(browser, url, { seed = null, width = 1280, he
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
   await page.route(/^https:\/\//, answerFromNpm);
   if (seed !== null) await page.addInitScript(SEED_RANDOM(seed));
+  for (const script of initScripts) await page.addInitScript(script);
   await page.goto(url);
   await page.waitForFunction(() => window.simulation?.isReady() && window.crateMesh?.isObject3D && window.crateMesh.children.length > 0,
-    null, { timeout: 120_000 }); // prettier-ignore
+    null, { timeout: 180_000, polling: 100 }); // prettier-ignore
   const mock = await page.evaluate(() => window.simulation.inference.useMockData);
   if (mock) problems.push('the page fell back to mock data: a model did not load');
   return { page, problems };
