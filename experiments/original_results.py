@@ -1,0 +1,101 @@
+"""Collect the original-runtime figures into docs/results/original_runtime.json.
+
+    node original/eval.mjs --runtime-dir DIR --episodes 200 --json > node.txt
+    node original/eval.mjs --runtime-dir ORIG --episodes 200 --json > node-original.txt  # its own models
+    node original/frames.mjs --runtime-dir DIR --frames 200 --json > frames.txt
+    node original/page_eval.mjs --runtime-dir DIR --episodes 10 --json > page.txt
+    python -m experiments.original_results --node node.txt --node-original node-original.txt \\
+        --frames frames.txt --page page.txt
+
+Each input is what those commands print with --json: the last line is one JSON object.
+The output holds the issue's keys (node_upright_rate, node_episodes,
+node_upright_rate_original_models, pose_median_deg, pose_p95_deg, chromium_upright,
+chromium_episodes) and, for the record, the summaries they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "original_runtime.json"
+
+
+class ResultsError(ValueError):
+    pass
+
+
+def last_json(path: Path, needs: tuple[str, ...]) -> dict:
+    """The JSON object on the last non-empty line of `path`, with the keys in `needs`."""
+    try:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+    except OSError as e:
+        raise ResultsError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        value = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ResultsError(f"{path}: the last line is not a JSON object (run the command with --json)")
+    missing = [k for k in needs if k not in value]
+    if missing:
+        raise ResultsError(f"{path}: no {', '.join(missing)} in its JSON; is it the right command's output?")
+    return value
+
+
+def collect(node: Path, node_original: Path, frames: Path, page: Path) -> dict:
+    ours = last_json(node, ("episodes", "upright", "upright_rate"))
+    theirs = last_json(node_original, ("episodes", "upright", "upright_rate"))
+    pose = last_json(frames, ("frames", "median_deg", "p95_deg", "problems"))
+    drive = last_json(page, ("episodes", "upright", "problems", "rows"))
+    drop = lambda d: {k: v for k, v in d.items() if k != "rows"}  # noqa: E731
+    return {
+        "node_upright_rate": ours["upright_rate"],
+        "node_episodes": ours["episodes"],
+        "node_upright_rate_original_models": theirs["upright_rate"],
+        "node_episodes_original_models": theirs["episodes"],
+        "pose_median_deg": pose["median_deg"],
+        "pose_p95_deg": pose["p95_deg"],
+        "pose_frames": pose["frames"],
+        "chromium_upright": drive["upright"],
+        "chromium_episodes": drive["episodes"],
+        "console_problems": len(pose["problems"]) + len(drive["problems"]),
+        "details": {
+            "node": drop(ours),
+            "node_original_models": drop(theirs),
+            "frames": pose,
+            "page": drive,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--node", type=Path, required=True, help="eval.mjs --json output, our policy")
+    parser.add_argument("--node-original", type=Path, required=True, help="eval.mjs --json output, its own models")
+    parser.add_argument("--frames", type=Path, required=True, help="frames.mjs --json output")
+    parser.add_argument("--page", type=Path, required=True, help="page_eval.mjs --json output")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    try:
+        result = collect(args.node, args.node_original, args.frames, args.page)
+    except ResultsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
+    tmp.replace(args.out)
+    print(
+        f"wrote {args.out}: Node {result['node_upright_rate']:.3f} of {result['node_episodes']} "
+        f"(its own models {result['node_upright_rate_original_models']:.3f}); pose median "
+        f"{result['pose_median_deg']:.2f} deg, p95 {result['pose_p95_deg']:.2f} deg; page "
+        f"{result['chromium_upright']}/{result['chromium_episodes']} upright"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
