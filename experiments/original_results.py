@@ -65,7 +65,7 @@ def collect(node: Path, node_original: Path, frames: Path, page: Path) -> dict:
         "details": {
             "node": drop(ours),
             "node_original_models": drop(theirs),
-            "frames": pose,
+            "frames": {k: v for k, v in pose.items() if k != "errors_deg"},
             "page": drive,
         },
     }

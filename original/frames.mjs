@@ -49,7 +49,7 @@ async function main() {
       frames.forEach((f, i) => writeFileSync(join(values['png-dir'], `frame-${String(i).padStart(4, '0')}.png`), Buffer.from(f.png.split(',')[1], 'base64')));
       writeFileSync(join(values['png-dir'], 'frames.json'), JSON.stringify(frames.map(({ truth, predicted }) => ({ truth, predicted }))));
     }
-    const summary = { frames: errors.length, median_deg: pick(0.5), p95_deg: pick(0.95), problems };
+    const summary = { frames: errors.length, median_deg: pick(0.5), p95_deg: pick(0.95), max_deg: errors.at(-1), problems, errors_deg: errors };
     console.log(`pose error on ${errors.length} page renders: median ${summary.median_deg.toFixed(2)} deg, p95 ${summary.p95_deg.toFixed(2)} deg; ${problems.length} console problem(s)`);
     if (values.json) console.log(JSON.stringify(summary));
   } finally {

@@ -2,10 +2,11 @@
 // never a downloaded browser). Its folder is served as it is; what the page fetches from
 // CDNs (three 0.155.0, cannon-es 0.20.0, onnxruntime-web) is answered from this folder's
 // pinned npm copies by request interception, so index.html and static/js stay unchanged.
-// The page forces the WebGPU provider, which SwiftShader runs about 100x too slowly;
-// which provider runs is not part of the contract, so the onnxruntime bundle it loads is
-// followed by one line that makes every session WASM (and keeps onnxruntime's own
-// warnings, such as "Unknown CPU vendor" in this sandbox, off the console).
+// The page forces the WebGPU provider (inference.js:88-89, 114-115), which SwiftShader runs
+// about 100x too slowly; which provider runs is not part of the contract, so an init script
+// (FORCE_WASM) makes every session WASM: it catches the global `ort` that the page's
+// onnxruntime script defines and wraps InferenceSession.create. It records each session's
+// requested and used providers, so openOriginal can check that both models really loaded.
 
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,9 +35,24 @@ const CDN = [
   ['https://cdn.jsdelivr.net/npm/onnxruntime-web@1.23.2/dist/', () => join(pkgDir('onnxruntime-web'), 'dist')],
   ['https://unpkg.com/onnxruntime-web/dist/', () => join(pkgDir('onnxruntime-web'), 'dist')],
 ];
-const FORCE_WASM =
-  "\n;(function(){ort.env.logLevel='error';var c=ort.InferenceSession.create.bind(ort.InferenceSession);" +
-  "ort.InferenceSession.create=function(m,o){return c(m,Object.assign({},o,{executionProviders:['wasm']}));};})();\n";
+const FORCE_WASM = `(() => {
+  let ort;
+  window.__orientSessions = [];
+  Object.defineProperty(window, 'ort', {
+    configurable: true,
+    get: () => ort,
+    set: (value) => {
+      ort = value;
+      ort.env.logLevel = 'error'; // onnxruntime's own warnings (e.g. "Unknown CPU vendor" here)
+      const create = ort.InferenceSession.create.bind(ort.InferenceSession);
+      ort.InferenceSession.create = async (model, options = {}) => {
+        const session = await create(model, { ...options, executionProviders: ['wasm'] });
+        window.__orientSessions.push({ model: String(model), requested: options.executionProviders, used: 'wasm' });
+        return session;
+      };
+    },
+  });
+})();`;
 
 /** Serve `root` as a static site, as the original's host would (its _headers: no COOP/COEP). */
 export function serve(root) {
@@ -59,9 +75,7 @@ async function answerFromNpm(route) {
     if (!url.startsWith(prefix)) continue;
     const file = join(dir(), url.slice(prefix.length).split('?')[0]);
     if (!existsSync(file)) break;
-    let body = readFileSync(file);
-    if (url.endsWith('/ort.webgpu.min.js')) body = Buffer.concat([body, Buffer.from(FORCE_WASM)]);
-    return route.fulfill({ status: 200, body, headers: { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Access-Control-Allow-Origin': '*' } });
+    return route.fulfill({ status: 200, body: readFileSync(file), headers: { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Access-Control-Allow-Origin': '*' } });
   }
   return route.fulfill({ status: 404, body: `no local copy of ${url}` });
 }
@@ -94,13 +108,16 @@ export async function openOriginal(browser, url, { seed = null, width = 1280, he
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
   await page.route(/^https:\/\//, answerFromNpm);
+  await page.addInitScript(FORCE_WASM);
   if (seed !== null) await page.addInitScript(SEED_RANDOM(seed));
   for (const script of initScripts) await page.addInitScript(script);
   await page.goto(url);
   await page.waitForFunction(() => window.simulation?.isReady() && window.crateMesh?.isObject3D && window.crateMesh.children.length > 0,
     null, { timeout: 180_000, polling: 100 }); // prettier-ignore
-  const mock = await page.evaluate(() => window.simulation.inference.useMockData);
+  const { mock, sessions } = await page.evaluate(() => ({ mock: window.simulation.inference.useMockData, sessions: window.__orientSessions }));
   if (mock) problems.push('the page fell back to mock data: a model did not load');
+  for (const name of ['pose_model_best.onnx', 'rl-model.onnx'])
+    if (!sessions.some((s) => s.model.endsWith(name))) problems.push(`no onnxruntime session was made for ${name}`);
   return { page, problems };
 }
 
