@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { launch, openOriginal, poseFrames, serve } from './browser/page.mjs';
-import { seededRandom } from './node/rng.mjs';
+import { angleDeg, uniformQuats } from './node/rotations.mjs';
 import { HOW_TO_GET, verifyRuntime } from './node/runtime.mjs';
 
 const { values } = parseArgs({
@@ -20,18 +20,6 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-
-/** Uniform on SO(3) (Shoemake), from a seeded generator. */
-function uniformQuats(n, seed) {
-  const rnd = seededRandom(seed);
-  return Array.from({ length: n }, () => {
-    const [u1, u2, u3] = [rnd(), rnd(), rnd()];
-    const a = Math.sqrt(1 - u1), b = Math.sqrt(u1);
-    return [a * Math.sin(2 * Math.PI * u2), a * Math.cos(2 * Math.PI * u2), b * Math.sin(2 * Math.PI * u3), b * Math.cos(2 * Math.PI * u3)];
-  });
-}
-
-const angleDeg = (p, q) => (2 * Math.acos(Math.min(1, Math.abs(p.reduce((s, v, i) => s + v * q[i], 0)))) * 180) / Math.PI;
 
 async function main() {
   const dir = values['runtime-dir'];

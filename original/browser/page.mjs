@@ -80,7 +80,8 @@ async function answerFromNpm(route) {
   return route.fulfill({ status: 404, body: `no local copy of ${url}` });
 }
 
-// Init script: Math.random is a seeded generator (mulberry32, as node/rng.mjs), and
+// Init script: Math.random is a seeded generator (mulberry32; the Node harness's is
+// node/rng.mjs's sfc32, so one seed's drop differs between the two), and
 // window.__orientSeedRandom(seed) reseeds it, for a harness that drops at a known seed.
 const SEED_RANDOM = (seed) => `(() => {
   const make = (seed) => { let a = seed >>> 0 || 1;

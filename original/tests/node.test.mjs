@@ -45,3 +45,14 @@ test("seeded drops are reproducible and run the original's own code", { skip, ti
   assert.deepEqual(a.rows.map((r) => r.seed), b.rows.map((r) => r.seed));
   for (const r of a.rows) assert.ok(Number.isFinite(r.finalTiltDeg));
 });
+
+test('harness rotations: unit, seeded, and q and -q at 0 deg', async () => {
+  const { angleDeg, uniformQuats } = await import('../node/rotations.mjs');
+  const qs = uniformQuats(50, 3);
+  for (const q of qs) assert.ok(Math.abs(Math.hypot(...q) - 1) < 1e-12);
+  assert.deepEqual(uniformQuats(50, 3), qs);
+  assert.notDeepEqual(uniformQuats(50, 4), qs);
+  const s = Math.SQRT1_2;
+  assert.ok(Math.abs(angleDeg([0, 0, 0, 1], [s, 0, 0, s]) - 90) < 1e-9); // 90 deg about x
+  assert.ok(angleDeg(qs[0], qs[0].map((v) => -v)) < 1e-6);
+});

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import { pageEpisode } from '../browser/episodes.mjs';
 import { launch, openOriginal, poseFrames, serve } from '../browser/page.mjs';
-import { seededRandom } from '../node/rng.mjs';
+import { angleDeg, uniformQuats } from '../node/rotations.mjs';
 import { HOW_TO_GET, verifyRuntime } from '../node/runtime.mjs';
 
 const DIR = process.env.ORIGINAL_RUNTIME_DIR;
@@ -28,17 +28,6 @@ after(async () => {
   await browser?.close();
   site?.server.close();
 });
-
-function uniformQuats(n, seed) {
-  const rnd = seededRandom(seed);
-  return Array.from({ length: n }, () => {
-    const [u1, u2, u3] = [rnd(), rnd(), rnd()];
-    const a = Math.sqrt(1 - u1);
-    const b = Math.sqrt(u1);
-    return [a * Math.sin(2 * Math.PI * u2), a * Math.cos(2 * Math.PI * u2), b * Math.sin(2 * Math.PI * u3), b * Math.cos(2 * Math.PI * u3)];
-  });
-}
-const angleDeg = (p, q) => (2 * Math.acos(Math.min(1, Math.abs(p.reduce((s, v, i) => s + v * q[i], 0)))) * 180) / Math.PI;
 
 test('the pose model on frames the page renders: median <= 5 deg, p95 <= 15 deg, no console error', { skip, timeout: 3_600_000 }, async () => {
   const { page, problems } = await openOriginal(browser, site.url);
