@@ -39,7 +39,7 @@ export const MANUAL_CLOCK = `(() => {
 
 /**
  * One seeded episode on a fresh page of `browser` at `url`.
- * Returns { seed, success, timeS, finalTiltDeg, steps, inferences, final: {position, quaternion}, problems }.
+ * Returns { seed, success, timeS, finalTiltDeg, steps, inferences, start, final: {position, quaternion}, problems }.
  */
 export async function pageEpisode(browser, url, seed, { success = DEFAULT_SUCCESS, hideMainView = true, width = 640, height = 400 } = {}) {
   const { page, problems } = await openOriginal(browser, url, { seed, width, height, initScripts: [MANUAL_CLOCK] });
@@ -53,6 +53,8 @@ export async function pageEpisode(browser, url, seed, { success = DEFAULT_SUCCES
         const onInference = sim.onInferenceUpdate;
         sim.onInferenceUpdate = (r) => { inferences++; return onInference?.(r); };
         document.getElementById('reset-btn').click();
+        const { x, y, z, w } = sim.physics.boxBody.quaternion;
+        const start = [x, y, z, w]; // the page's seeded drop
         const rl = document.getElementById('rl-enabled-check');
         if (!rl.checked) rl.click();
         document.getElementById('start-btn').click();
@@ -74,7 +76,7 @@ export async function pageEpisode(browser, url, seed, { success = DEFAULT_SUCCES
         document.getElementById('stop-btn').click();
         const { position: p, quaternion: q } = sim.physics.boxBody;
         const final = { position: [p.x, p.y, p.z], quaternion: [q.x, q.y, q.z, q.w] };
-        return { success: done !== null, timeS: done, finalTiltDeg: tilt(q), steps: step, inferences, final };
+        return { success: done !== null, timeS: done, finalTiltDeg: tilt(q), steps: step, inferences, start, final };
       },
       { seed, success, controlHz: CONTROL_HZ, hideMainView },
     );

@@ -84,7 +84,7 @@ async function answerFromNpm(route) {
 // node/rng.mjs's sfc32, so one seed's drop differs between the two), and
 // window.__orientSeedRandom(seed) reseeds it, for a harness that drops at a known seed.
 const SEED_RANDOM = (seed) => `(() => {
-  const make = (seed) => { let a = seed >>> 0 || 1;
+  const make = (seed) => { let a = seed >>> 0;
     return () => { a |= 0; a = (a + 0x6d2b79f5) | 0; let t = Math.imul(a ^ (a >>> 15), 1 | a);
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; }; };
   Math.random = make(${seed >>> 0});

@@ -47,6 +47,7 @@ test('camera -> pose model -> policy turns the object upright in >= 90% of seede
   const rows = [];
   for (let e = 0; e < EPISODES; e++) rows.push(await pageEpisode(browser, site.url, 100 + e));
   assert.deepEqual(rows.flatMap((r) => r.problems), []);
+  assert.equal(new Set(rows.map((r) => JSON.stringify(r.start))).size, rows.length, 'every seed drops differently');
   for (const r of rows) assert.equal(r.inferences, Math.floor(r.steps / 5), `seed ${r.seed}: the pose model ran every 5th step`);
   const upright = rows.filter((r) => r.success).length;
   assert.ok(upright >= Math.ceil(0.9 * EPISODES), `${upright}/${EPISODES} upright: ${JSON.stringify(rows.map((r) => [r.seed, r.success, r.finalTiltDeg]))}`);
