@@ -1,6 +1,6 @@
 """Install the `original` profile's exported models into the original runtime's folder.
 
-    python -m experiments.install_original --runtime-dir DIR [--models models/original] [--json]
+    python -m experiments.install_original --runtime-dir DIR [--models runs/export/original] [--json]
     python -m experiments.install_original --runtime-dir DIR --restore
 
 DIR is your checkout of sagerkudrick/main-prediction-RL at 6957ebb. Its files are first
@@ -26,7 +26,7 @@ from orient_jax.tasks.rotation.mesh import HOW_TO_GET
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runtime-dir", required=True, type=Path, help="the original runtime's folder")
-    parser.add_argument("--models", type=Path, help="the export folder (default: models/original, the shipped export)")
+    parser.add_argument("--models", type=Path, help="the export folder (default: runs/export/original)")
     parser.add_argument("--restore", action="store_true", help="put the newest backup back instead")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)

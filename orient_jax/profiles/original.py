@@ -130,7 +130,7 @@ PROFILE = TaskSpec(
         torque_frame="body",  # physics.js:210-217 quaternion.vmult(torque): local to world
     ),
     artifacts=Artifacts(
-        export_dir="models/original",  # shipped here; experiments.install_original copies them in
+        export_dir="runs/export/original",  # then experiments.install_original copies them in
         pose_file="pose_model_best.onnx",  # inference.js:88
         policy_file="rl-model.onnx",  # inference.js:114
         task_file="task.json",  # ours, for the record: the original page reads none
