@@ -16,8 +16,8 @@ input/output names, shapes or dtypes; an IR version or opset newer than onnxrunt
 1.30 runs; a random-sampling op; onnxruntime warnings while loading; outputs that are
 non-finite, non-deterministic or (policy) out of [-1, 1]. Also checks task.json against
 the profile and the files against manifest.json's hashes. A folder that holds only
-Humanoid policies is checked for those alone. With --json the last line is one JSON
-object with an "ok" field. --web-results compares the outputs that
+Humanoid policies is checked for those alone. With --json stdout is one JSON
+object with an "ok" field (every other line goes to stderr). --web-results compares the outputs that
 web/bench/ort-latency.mjs got from onnxruntime-web with onnxruntime's on the same input
 (fails above 1e-4).
 """
@@ -29,6 +29,7 @@ import json
 import sys
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax import profiles
 from orient_jax.export import contract, latency, parity, pipeline
 
@@ -41,8 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=int, metavar="RUNS", help="also time RUNS batch-1 runs per model (ORT CPU)")
     parser.add_argument("--threads", type=int, default=0, help="ORT intra-op threads for --latency (0: default)")
     parser.add_argument("--web-results", type=Path, help="JSON line from web/bench/ort-latency.mjs to compare with")
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument(
+        "--json", action="store_true", help='stdout: one JSON object with an "ok" field; the rest: stderr'
+    )
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return check(args, doc)
+
+
+def check(args: argparse.Namespace, doc: json_output.Document) -> int:
     try:
         spec = profiles.get(args.task)
     except ValueError as e:
@@ -52,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.dir.is_dir():
         message = f"{args.dir} is not a directory; export with `python -m experiments.export --out {args.dir}`"
         print(f"error: {message}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"ok": False, "directory": str(args.dir), "problems": [message]}))
+        doc.set({"ok": False, "directory": str(args.dir), "problems": [message]})
         return 2
     # The profile's two models (unless the folder holds only Humanoid policies), and the
     # Humanoid policies that have been exported here.
@@ -91,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         result["web_runtime_parity"] = diffs
         ok = ok and all(d <= parity.TOLERANCE for d in diffs.values())
         result["ok"] = ok
-    if args.json:
-        print(json.dumps(result))
+    doc.set(result)
     return 0 if ok else 1
 
 

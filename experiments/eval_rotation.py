@@ -5,17 +5,18 @@
 
 The task profile is the one the policy was trained for (its policy.json says). Starts
 are uniformly random; noise, disturbances and domain randomization are on unless
-switched off. With --json the last line is one JSON object.
+switched off. With --json stdout is one JSON object
+and every human line goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.env import RotationEnvConfig
 
@@ -29,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-disturbances", action="store_true")
     parser.add_argument("--no-randomization", action="store_true", help="nominal physics, no domain randomization")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return evaluate(args, doc)
+
+
+def evaluate(args: argparse.Namespace, doc: json_output.Document) -> int:
 
     path = args.run or rotation_run.SHIPPED_POLICY
     try:
@@ -58,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"success rate: {result['success_rate']:.4f}")
     print(f"median time to upright: {t:.3f} s" if t is not None else "median time to upright: n/a (no successes)")
-    if args.json:
-        print(json.dumps(result))
+    doc.set(result)
     return 0
 
 

@@ -12,10 +12,10 @@ Writes vision_eval.json, error_histogram.png, error_model.json and errors_deg.np
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax.vision import dataset, model_io
 from orient_jax.vision import run as vision_run
 
@@ -26,8 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("data/test"), help="rendered dataset (default data/test)")
     parser.add_argument("--out", type=Path, help="where the figures go (default: the run dir, or models/pose/eval)")
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return evaluate(args, doc)
+
+
+def evaluate(args: argparse.Namespace, doc: json_output.Document) -> int:
     out = args.out or (args.run if args.run is not None else model_io.SHIPPED_POSE_MODEL / "eval")
     try:
         result = vision_run.evaluate(args.run, args.data, out, batch=args.batch)
@@ -41,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("accuracy: " + ", ".join(f"{k[4:]} {v:.4f}" for k, v in result.items() if k.startswith("acc_")))
     print(f"wrote {out}/vision_eval.json, error_histogram.png, error_model.json")
-    if args.json:
-        print(json.dumps(result))
+    doc.set(result)
     return 0
 
 

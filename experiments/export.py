@@ -21,10 +21,10 @@ and the exit status is 1 (2 for bad arguments or missing inputs).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax import profiles
 from orient_jax.export import pipeline
 
@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         "--parity-data", default=str(pipeline.ExportOptions.parity_data), help="renders for pose parity, or 'none'"
     )
     parser.add_argument("--parity-images", type=int, help="how many renders to compare (default: all)")
-    parser.add_argument("--json", action="store_true", help="print the manifest as one JSON line at the end")
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return export(args, doc)
+
+
+def export(args: argparse.Namespace, doc: json_output.Document) -> int:
     try:
         options = pipeline.ExportOptions(
             task=args.task,
@@ -73,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     if not manifest["pose_exported"]:
         print("the pose model was not exported (no pose model): the browser demo needs it")
-    if args.json:
-        print(json.dumps(manifest))
+    doc.set(manifest)
     return 0
 
 

@@ -4,9 +4,9 @@
 
 Writes ``humanoid_dqn.onnx`` / ``humanoid_ppo.onnx`` into ``--out`` (default
 models/humanoid, beside the shipped policies), checks each against its contract (experiments.check_onnx rules),
-compares onnxruntime with JAX on observations from real MJX rollouts, and times 1,000
+compares onnxruntime with JAX on observations from real MJX rollouts (or random ones), and times 1,000
 batch-1 runs on onnxruntime's CPU provider against the published DQN's CUDA figure
-(0.1224 s per 1,000 runs). ``--json`` prints the results as one JSON line.
+(0.1224 s per 1,000 runs). With ``--json`` stdout is one JSON object (the results); human lines go to stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from experiments import json_output
 from orient_jax.export import contract, latency
 from orient_jax.export.humanoid import export_humanoid_policy, parity
 from orient_jax.export.onnx_export import save_atomic
@@ -50,11 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ppo", type=Path, help="PPO run directory (or policy folder)")
     parser.add_argument("--out", type=Path, default=humanoid_run.SHIPPED_DIR, help="default models/humanoid")
     parser.add_argument("--latency", type=int, default=1000, metavar="RUNS", help="batch-1 runs to time (0: skip)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--parity-inputs",
+        choices=("rollout", "random"),
+        default="rollout",
+        help="observations for the ONNX-vs-JAX check: from MJX rollouts (default), or standard normal (no MJX compile)",
+    )
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
-    sources = {algo: path for algo, path in (("dqn", args.dqn), ("ppo", args.ppo)) if path is not None}
-    if not sources:
+    if args.dqn is None and args.ppo is None:
         parser.error("give --dqn RUN and/or --ppo RUN")
+    with json_output.stdout_document(args.json) as doc:
+        return export(args, doc)
+
+
+def export(args: argparse.Namespace, doc: json_output.Document) -> int:
+    sources = {algo: path for algo, path in (("dqn", args.dqn), ("ppo", args.ppo)) if path is not None}
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for algo, source in sources.items():
@@ -72,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         if not report.ok:
             print(report.format(), file=sys.stderr)
             return 1
-        obs = rollout_observations(policy)
+        if args.parity_inputs == "rollout":
+            obs = rollout_observations(policy)
+        else:
+            obs = np.random.default_rng(0).standard_normal((256, c.input.shape[-1])).astype(np.float32)
         result = {"file": path.name, "source": str(source), "bytes": path.stat().st_size}
         result["parity"] = parity(path, policy, obs)
         if args.latency:
@@ -83,15 +98,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"(median {t.median_ms:.4f} ms); published CUDA figure {latency.PUBLISHED_CUDA_S_PER_1000} s"
             )
         print(
-            f"{c.file}: contract ok; parity vs JAX on {result['parity']['n']} rollout observations: "
+            f"{c.file}: contract ok; parity vs JAX on {result['parity']['n']} {args.parity_inputs} observations: "
             f"max |diff| {result['parity']['max_abs_diff']:.2e}, {result['parity']['agree_1e-5']:.1%} of actions agree"
         )
         results[algo] = result
     record = args.out / "humanoid.json"  # what was exported from where, and how fast it runs
     previous = json.loads(record.read_text()) if record.exists() else {}
     record.write_text(json.dumps({**previous, **results}, indent=2) + "\n")
-    if args.json:
-        print(json.dumps(results))
+    doc.set(results)
     return 0
 
 

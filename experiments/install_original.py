@@ -14,10 +14,10 @@ backup back. Exit status 2 when anything is wrong, with nothing changed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax import profiles
 from orient_jax.export import install, pipeline
 from orient_jax.tasks.rotation.mesh import HOW_TO_GET
@@ -28,8 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime-dir", required=True, type=Path, help="the original runtime's folder")
     parser.add_argument("--models", type=Path, help="the export folder (default: runs/export/original)")
     parser.add_argument("--restore", action="store_true", help="put the newest backup back instead")
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return run(args, doc)
+
+
+def run(args: argparse.Namespace, doc: json_output.Document) -> int:
     spec = profiles.get("original")
     try:
         if args.restore:
@@ -48,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except install.InstallError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(result))
+    doc.set(result)
     return 0
 
 

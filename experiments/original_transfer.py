@@ -13,13 +13,13 @@ settled statistics of both. Needs Node and ``make original-deps``.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from experiments import json_output
 from orient_jax import profiles
 from orient_jax.tasks.rotation import transfer
 from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
@@ -49,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=300, help="control steps per drop (60 per second)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="keep the recordings in this folder")
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)
+    with json_output.stdout_document(args.json) as doc:
+        return compare(args, doc)
+
+
+def compare(args: argparse.Namespace, doc: json_output.Document) -> int:
     if args.episodes < 1 or args.steps < 2:
         print("error: --episodes must be >= 1 and --steps >= 2", file=sys.stderr)
         return 2
@@ -83,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['mjx_height_median_m']:.3f} m MJX; angular speed {r['runtime_angular_speed_median']:.2f} vs "
               f"{r['mjx_angular_speed_median']:.2f} rad/s; final tilt {r['runtime_final_tilt_median_deg']:.1f} vs "
               f"{r['mjx_final_tilt_median_deg']:.1f} deg")  # fmt: skip
-    if args.json:
-        print(json.dumps(results))
+    doc.set(results)
     return 0
 
 

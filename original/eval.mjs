@@ -48,7 +48,7 @@ async function main() {
     left_the_walls: result.rows.filter((r) => r.maxAbsX > 0.5 || r.maxAbsZ > 0.5).length,
     wall_s: (performance.now() - t0) / 1000,
   };
-  console.log(`${policy}: upright ${result.upright}/${episodes} (${(100 * result.rate).toFixed(1)} %), median time ${summary.median_time_to_upright_s ?? '–'} s; ${summary.left_the_walls} left the 1 m walls`);
+  (values.json ? console.error : console.log)(`${policy}: upright ${result.upright}/${episodes} (${(100 * result.rate).toFixed(1)} %), median time ${summary.median_time_to_upright_s ?? '–'} s; ${summary.left_the_walls} left the 1 m walls`);
   if (values.json) console.log(JSON.stringify({ ...summary, rows: result.rows }));
 }
 

@@ -38,7 +38,7 @@ async function main() {
       writeFileSync(join(values['png-dir'], 'frames.json'), JSON.stringify(frames.map(({ truth, predicted }) => ({ truth, predicted }))));
     }
     const summary = { frames: errors.length, median_deg: pick(0.5), p95_deg: pick(0.95), max_deg: errors.at(-1), problems, errors_deg: errors };
-    console.log(`pose error on ${errors.length} page renders: median ${summary.median_deg.toFixed(2)} deg, p95 ${summary.p95_deg.toFixed(2)} deg; ${problems.length} console problem(s)`);
+    (values.json ? console.error : console.log)(`pose error on ${errors.length} page renders: median ${summary.median_deg.toFixed(2)} deg, p95 ${summary.p95_deg.toFixed(2)} deg; ${problems.length} console problem(s)`);
     if (values.json) console.log(JSON.stringify(summary));
   } finally {
     await browser.close();

@@ -48,7 +48,7 @@ async function main() {
   }
   const upright = rows.filter((r) => r.success).length;
   const problems = rows.flatMap((r) => r.problems);
-  console.log(`${upright}/${episodes} episodes upright in the page (camera -> pose model -> policy); ${problems.length} console problem(s)`);
+  (values.json ? console.error : console.log)(`${upright}/${episodes} episodes upright in the page (camera -> pose model -> policy); ${problems.length} console problem(s)`);
   if (values.json) console.log(JSON.stringify({ episodes, upright, problems, rows }));
 }
 

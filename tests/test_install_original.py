@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import json
 
 import jax
 import pytest
@@ -117,3 +118,13 @@ def test_the_command_refuses_a_folder_that_is_not_the_original(export_dir, tmp_p
     assert (models / spec.artifacts.policy_file).read_bytes() == b"their policy"
     assert install_original.main(["--runtime-dir", str(tmp_path / "nowhere")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_the_command_with_json_prints_one_document(export_dir, tmp_path, capfd, monkeypatch):
+    spec, models = stand_in_runtime(tmp_path)
+    monkeypatch.setattr(install_original.profiles, "get", lambda name: spec)
+    args = ["--runtime-dir", str(tmp_path), "--models", str(export_dir), "--json"]
+    assert install_original.main(args) == 0
+    out, err = capfd.readouterr()
+    result = json.loads(out)  # stdout is the document alone; the human lines went to stderr
+    assert len(result["installed"]) == 2 and f"installed {models}" in err

@@ -233,7 +233,9 @@ def test_eval_writes_figures_and_an_error_model_the_env_loads(tiny_dataset, tmp_
     out = tmp_path / "eval"
     args = ["--run", str(tmp_path / "model"), "--data", str(tiny_dataset), "--out", str(out), "--json"]
     assert eval_vision.main(args) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)  # stdout is the document alone; the human lines went to stderr
+    assert "geodesic error:" in captured.err
     assert {"median_deg", "p95_deg", "n", "acc_5deg", "acc_10deg", "acc_15deg"} <= set(result)
     errors = np.load(out / "errors_deg.npy")
     assert result["median_deg"] == pytest.approx(float(np.median(errors)), abs=1e-4)
