@@ -2,7 +2,9 @@
 
     python -m experiments.demo                 # run (or skip) every stage, print the figures, serve
     python -m experiments.demo --no-serve      # stop after the summary
-    python -m experiments.demo --list          # each stage's state and command; runs nothing
+    python -m experiments.demo --list          # each stage's state and command; runs nothing:
+                                               # valid, resume, stale (redone), missing (not made
+                                               # yet) or waiting (checked after its inputs run)
 
 Stages, in order (each prints its own progress bar):
 
@@ -278,15 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(REPO)  # every path in the stages (and in the runs' configs) is relative to the repository
     pipeline = build_stages(args.root, args.render_python, args.workers)
 
-    if args.list:
-        digests: dict[str, str] = {}
-        for stage in pipeline:
-            key = stages.stage_key(stage, digests)
-            state, reason = stages.check(stage, key)
-            stamp = stages.read_stamp(stage) or {}
-            digests[stage.name] = stamp.get("digest", "-") if state == "valid" else f"(not yet: {stage.name})"
+    if args.list:  # valid: skipped; resume: continues; stale: redone; missing: made; waiting: see stages.plan
+        for stage, state, reason in stages.plan(pipeline):
             argv_ = getattr(stage.run, "argv", None)
-            print(f"{stage.name:<13} {state:<7} {reason}\n{'':14}{' '.join(argv_) if argv_ else stage.title}")
+            print(f"{stage.name:<13} {state:<8} {reason}\n{'':14}{' '.join(argv_) if argv_ else stage.title}")
         return 0
     if not args.render_python.exists():
         print(f"error: {args.render_python} not found: run `make render-setup` (or `make demo`)", file=sys.stderr)

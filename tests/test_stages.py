@@ -3,6 +3,7 @@ skipped, a damaged, partial, interrupted or reconfigured one is redone, and a ch
 travels downstream only when an output's content changed."""
 
 import json
+import shutil
 
 import pytest
 
@@ -154,3 +155,26 @@ def test_demo_pipeline_is_well_formed(tmp_path):
     summary = demo.summarize(tmp_path / "demo", [])  # nothing made yet: figures are absent, not invented
     assert summary["cnn_test_median_deg"] is None and summary["served_models"] == {}
     assert "orient-jax demo: summary" in demo.format_summary(summary)
+
+
+def test_plan_tells_not_made_from_stale_and_runs_nothing(tmp_path):
+    pipeline, up, down = two_stages(tmp_path)
+    assert [(st, r) for _, st, r in stages.plan(pipeline)] == [
+        ("missing", "not made yet"),
+        ("missing", "not made yet; waits for up"),
+    ]
+    stages.run_pipeline(pipeline, quiet)
+    assert [st for _, st, _ in stages.plan(pipeline)] == ["valid", "valid"]
+    changed, up2, down2 = two_stages(tmp_path, up_text="A", up_config={"n": 2})
+    assert [(st, r) for _, st, r in stages.plan(changed)] == [
+        ("stale", "its config or inputs changed"),
+        ("waiting", "made; checked again after up runs"),
+    ]
+    shutil.rmtree(tmp_path / "down")
+    assert [st for _, st, _ in stages.plan(pipeline)] == ["valid", "missing"]
+    (tmp_path / "down").mkdir()  # a folder the pipeline did not make
+    assert stages.plan(pipeline)[1][1:] == (
+        "stale",
+        f"{tmp_path / 'down'} has no stage.json: not made by this pipeline",
+    )
+    assert (up.calls, down.calls, up2.calls, down2.calls) == (1, 1, 0, 0)

@@ -13,9 +13,14 @@ Before running a stage, ``run_pipeline`` checks its stamp:
 * ``valid``   complete, same key, every output present with its recorded hash: skipped;
 * ``resume``  started with the same key and interrupted: run again in place (the stage's
               own command resumes: renders and training runs do);
-* ``stale``   no stamp, another key, or outputs missing or changed: the output directory
-              is cleared first (unless the stage says its command repairs what is there)
-              and the stage runs from the start.
+* ``missing`` never made (no output directory): the stage runs from the start;
+* ``stale``   made, but not by this pipeline, for another key, or with outputs missing or
+              changed since: the output directory is cleared first (unless the stage says
+              its command repairs what is there) and the stage runs from the start.
+
+``plan`` says, without running anything, what a run would do with each stage. A stage
+made from an upstream stage that is not valid is ``waiting``: it is checked again once
+that stage has run (an identical re-make leaves it valid).
 
 Standard library only; stage bodies are plain callables, so tests can use cheap fakes.
 """
@@ -103,11 +108,11 @@ def read_stamp(stage: Stage) -> dict | None:
 
 
 def check(stage: Stage, key: str) -> tuple[str, str]:
-    """(``valid`` | ``resume`` | ``stale``, the reason in words)."""
+    """(``valid`` | ``resume`` | ``missing`` | ``stale``, the reason in words)."""
     stamp = read_stamp(stage)
     if stamp is None:
         if not Path(stage.out).exists():
-            return "stale", "not made yet"
+            return "missing", "not made yet"
         return "stale", f"{stage.out} has no {STAMP}: not made by this pipeline"
     if stamp.get("key") != key:
         return "stale", "its config or inputs changed"
@@ -138,7 +143,7 @@ def run_stage(stage: Stage, key: str, log: Callable[[str], None] = print) -> Out
         stamp = read_stamp(stage)
         return Outcome(stage.name, "skipped", 0.0, stamp["digest"], reason, stamp)
     out = Path(stage.out)
-    if status == "stale" and stage.clean_on_stale and out.exists():
+    if status in ("stale", "missing") and stage.clean_on_stale and out.exists():
         log(f"    clearing {out} ({reason})")
         shutil.rmtree(out)
     started = datetime.datetime.now().isoformat(timespec="seconds")
@@ -155,6 +160,30 @@ def run_stage(stage: Stage, key: str, log: Callable[[str], None] = print) -> Out
     stamp.update(complete=True, seconds=round(seconds, 1), outputs=outputs, digest=_digest(outputs))
     _write_stamp(stage, stamp)
     return Outcome(stage.name, "ran", seconds, stamp["digest"], reason, stamp)
+
+
+def plan(stages: list[Stage]) -> list[tuple[Stage, str, str]]:
+    """(stage, state, reason) for each stage, in order, running nothing.
+
+    A stage downstream of one that is not ``valid`` cannot be judged yet: its inputs will
+    be made first. If it exists it is ``waiting``, else ``missing``.
+    """
+    digests: dict[str, str] = {}
+    rows = []
+    for stage in stages:
+        pending = [n for n in stage.needs if n not in digests]
+        if pending:
+            state, reason = check(stage, "")  # its key is unknown until they have run
+            if state != "missing":
+                state, reason = "waiting", f"made; checked again after {', '.join(pending)} runs"
+            else:
+                reason = f"not made yet; waits for {', '.join(pending)}"
+        else:
+            state, reason = check(stage, stage_key(stage, digests))
+        if state == "valid":
+            digests[stage.name] = read_stamp(stage)["digest"]
+        rows.append((stage, state, reason))
+    return rows
 
 
 def run_pipeline(stages: list[Stage], log: Callable[[str], None] = print) -> list[Outcome]:
