@@ -45,7 +45,7 @@ def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(PRESETS))
+    parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(sorted(PRESETS)))
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/humanoid"))
     parser.add_argument("--stop-after", type=int, help="stop after this many updates/calls (resume later)")

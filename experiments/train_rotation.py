@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.rotation import get_preset
+from experiments.configs.rotation import PRESETS, get_preset
 from orient_jax.core import runs
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.config import RotationExperiment
@@ -22,7 +22,7 @@ from orient_jax.tasks.rotation.config import RotationExperiment
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="cpu", help="preset name (cpu, gpu, test)")
+    parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(sorted(PRESETS)))
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/rotation"))
     parser.add_argument("--stop-after", type=int, help="stop after this many updates (resume later)")

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.vision import get_preset
+from experiments.configs.vision import PRESETS, get_preset
 from orient_jax.core import runs
 from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
@@ -25,7 +25,7 @@ from orient_jax.vision.config import VisionExperiment
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="cpu", help="preset name (cpu, gpu, test)")
+    parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(sorted(PRESETS)))
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/vision"))
     parser.add_argument("--stop-after", type=int, help="stop after this many steps (resume later)")

@@ -213,7 +213,7 @@ def config_class(spec) -> type:
 
 def get_preset(name: str) -> RenderConfig | MeshRenderConfig:
     if name not in PRESETS:
-        raise ValueError(f"unknown render preset {name!r}; choose one of {sorted(PRESETS)}")
+        raise ValueError(f"unknown render preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
     return PRESETS[name]
 
 

@@ -1,7 +1,7 @@
 # The Blender side: its own venv, because bpy 5.0.1 pins numpy<2 while jax needs numpy>=2.
 # Included by the main Makefile; its variables are prefixed RENDER_ to stay out of its way.
 #   make render-setup           create .render-venv from render/requirements.txt (pinned)
-#   make data PRESET=quick      render data/$(PRESET) (tiny, quick, full or test) for task profile
+#   make data PRESET=quick      render data/$(PRESET) (a preset of render/config.py) for task profile
 #                               $(TASK) (default cube); re-running resumes, and on a finished
 #                               dataset it re-verifies every checksum. A profile whose object is
 #                               its runtime's mesh reads it from RUNTIME_DIR:

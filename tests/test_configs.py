@@ -1,3 +1,4 @@
+import importlib
 import subprocess
 import sys
 
@@ -95,3 +96,14 @@ def test_train_script_reports_bad_config(root, args, message, tmp_path):
     assert out.returncode == 2
     assert message in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("script", ["train_rotation", "train_vision", "train_humanoid"])
+def test_help_lists_every_preset_in_the_registry(script, capsys):
+    module = importlib.import_module(f"experiments.{script}")
+    registry = importlib.import_module(f"experiments.configs.{script.removeprefix('train_')}").PRESETS
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    assert "preset: " + ", ".join(sorted(registry)) in text

@@ -44,5 +44,5 @@ PRESETS = {
 
 def get_preset(name: str) -> VisionExperiment:
     if name not in PRESETS:
-        raise ValueError(f"unknown vision preset {name!r}; choose one of {sorted(PRESETS)}")
+        raise ValueError(f"unknown vision preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
     return PRESETS[name]()

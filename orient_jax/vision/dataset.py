@@ -40,6 +40,8 @@ import numpy as np
 
 FORMAT_VERSION = 1
 PLAN_FILE = "plan.json"
+# How to make one (the render presets live in render/config.py, outside this venv).
+RENDER_HINT = "`make data PRESET=quick` (the render presets: `.render-venv/bin/python -m render render --help`)"
 MANIFEST_FILE = "manifest.json"
 LOG_FILE = "render_log.jsonl"
 IMAGES, QUATS, INDEX, CONFIG_HASH = "images", "quat_xyzw", "index", "config_hash"
@@ -174,13 +176,12 @@ def read_manifest(root: Path) -> dict:
     """The manifest of a complete dataset; a clear error for anything less."""
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"no dataset at {root}: render it with `make data PRESET=<tiny|quick|full>`")
+        raise DatasetError(f"no dataset at {root}: render it with " + RENDER_HINT)
     manifest_path, plan_path = root / MANIFEST_FILE, root / PLAN_FILE
     if not manifest_path.exists():
         if not plan_path.exists():
             raise DatasetError(
-                f"{root} is not a dataset (no {MANIFEST_FILE} or {PLAN_FILE}); "
-                "render one with `make data PRESET=<tiny|quick|full>`"
+                f"{root} is not a dataset (no {MANIFEST_FILE} or {PLAN_FILE}); render one with " + RENDER_HINT
             )
         plan = _read_json(plan_path, "plan")
         ranges = shard_ranges(plan["count"], plan["shard_size"])
