@@ -18,7 +18,13 @@ export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
 setup: $(STAMP)
 
+# Python 3.11 exactly: bpy 5.0.1 (the render venv) ships cp311 wheels only, and the pins in
+# constraints.txt were resolved under 3.11. Another interpreter stops here with the fix.
+PY_CHECK = $(1) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	echo "error: Python 3.11 is required ($(1) is $$($(1) --version 2>&1)); install it and pass PY=python3.11" >&2; exit 2; }
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -x $(PYTHON) || $(call PY_CHECK,$(PY))
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

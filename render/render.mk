@@ -20,6 +20,7 @@ RENDER_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 render-setup: $(RENDER_STAMP)
 
 $(RENDER_STAMP): render/requirements.txt
+	@test -x $(RENDER_PYTHON) || $(call PY_CHECK,$(or $(PY),python3))
 	test -x $(RENDER_PYTHON) || $(or $(PY),python3) -m venv $(RENDER_VENV)
 	$(RENDER_PYTHON) -m pip install --quiet --disable-pip-version-check -r render/requirements.txt
 	rm -f $(RENDER_VENV)/.installed-*
