@@ -6,6 +6,19 @@
 
 import { showError } from '../ui/errors.js';
 
+/**
+ * Frames per second from the times (ms, ascending) at which frames completed, over the
+ * last second before `now`; drops older times from `times` in place. null without a
+ * measurement: fewer than two frames, or a clock that did not advance between them (a
+ * headless browser under --virtual-time-budget), which would otherwise divide by zero.
+ */
+export function framesPerSecond(times, now) {
+  while (times.length && now - times[0] > 1000) times.shift();
+  if (times.length < 2) return null;
+  const fps = ((times.length - 1) * 1000) / (times.at(-1) - times[0]);
+  return Number.isFinite(fps) && fps > 0 ? fps : null;
+}
+
 export class AnimationLoop {
   /**
    * @param runtime    the Runtime to step
@@ -26,14 +39,9 @@ export class AnimationLoop {
     this.frameTimes = [];
   }
 
-  /** Frames per second over the last second of control steps, or null before two. */
+  /** Frames per second over the last second of control steps, or null (see framesPerSecond). */
   fps() {
-    const now = performance.now();
-    const t = this.frameTimes;
-    while (t.length && now - t[0] > 1000) t.shift();
-    if (t.length < 2) return null;
-    const span = t.at(-1) - t[0];
-    return span > 0 ? ((t.length - 1) * 1000) / span : null; // a stalled clock is no figure
+    return framesPerSecond(this.frameTimes, performance.now());
   }
 
   draw() {

@@ -1,8 +1,9 @@
-// The side panel: buttons and selectors in, readouts out.
+// The side panel: buttons and selectors in, readouts out. Every figure goes through
+// format.js: no measurement (null, 0, Infinity, NaN) shows as '–'.
+
+import { formatDeg as deg, formatFps, formatMs as ms, formatSigned, NO_FIGURE } from './format.js';
 
 const $ = (id) => document.getElementById(id);
-const ms = (v) => (v === null || v === undefined ? '–' : `${v.toFixed(1)} ms`);
-const deg = (v) => (v === null || v === undefined ? '–' : `${v.toFixed(1)}°`);
 
 export function bindControls({ onRunToggle, onReset, onPush, onSettings }) {
   $('btn-run').addEventListener('click', onRunToggle);
@@ -37,8 +38,8 @@ export function showExecutionProvider(label, kind) {
 }
 
 export function updateReadouts(state, fps, runtime) {
-  $('hud-fps').textContent = fps === null ? '–' : fps.toFixed(0);
-  $('ro-fps').textContent = fps === null ? '–' : fps.toFixed(1);
+  $('hud-fps').textContent = formatFps(fps, 0);
+  $('ro-fps').textContent = formatFps(fps, 1);
   $('hud-tilt').textContent = deg(state.tiltDeg);
   $('ro-tilt').textContent = deg(state.tiltDeg);
   const status = $('hud-status');
@@ -54,9 +55,9 @@ export function updateReadouts(state, fps, runtime) {
   }
   $('ro-episode').textContent = `${state.simTime.toFixed(2)} s${state.success ? ' ✓' : ''}`;
   $('ro-pose').textContent = runtime.settings.vision ? `${ms(state.poseMs)} (median ${ms(state.poseMedianMs)})` : 'off (ground truth)';
-  $('ro-capture').textContent = runtime.settings.vision ? `median ${ms(state.captureMedianMs)}` : '–';
+  $('ro-capture').textContent = runtime.settings.vision ? `median ${ms(state.captureMedianMs)}` : NO_FIGURE;
   $('ro-policy').textContent = runtime.settings.rl ? `${ms(state.policyMs)} (median ${ms(state.policyMedianMs)})` : 'off';
   $('ro-cnn').textContent = `${deg(state.observedErrorDeg)} / ${deg(state.cnnMedianErrorDeg)}`;
-  $('ro-interval').textContent = runtime.settings.vision ? `${state.cnnInterval} frame${state.cnnInterval > 1 ? 's' : ''}` : '–';
-  $('ro-action').textContent = state.action.map((a) => a.toFixed(2)).join(', ');
+  $('ro-interval').textContent = runtime.settings.vision ? `${state.cnnInterval} frame${state.cnnInterval > 1 ? 's' : ''}` : NO_FIGURE;
+  $('ro-action').textContent = state.action.map((a) => formatSigned(a)).join(', ');
 }
