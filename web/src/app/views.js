@@ -9,7 +9,7 @@ import { showNotice } from '../ui/errors.js';
 import { enableDragPush } from '../ui/push.js';
 
 const LITE_NOTICE =
-  "Software WebGL renderer: the arena view is drawn at half resolution without antialiasing or shadows (?lite=0 to override). The CNN's view is unchanged.";
+  "Software WebGL: the arena is drawn at half resolution, without antialiasing or shadows (?lite=0 to override). The CNN's view is unchanged.";
 
 /** The inference camera (the CNN's input), or null without the object. */
 export function makeInferenceView(task, objectTemplate) {
