@@ -5,6 +5,7 @@ re-orientation success.
     python -m experiments.benchmark --suite cpu --out runs/benchmark/cpu
     python -m experiments.benchmark --suite gpu --out runs/benchmark/gpu
     python -m experiments.benchmark --suite cpu --task test_box     # another task profile
+    python -m experiments.benchmark --suite cpu --only env --only ppo  # some sections only
 
 Writes DIR/benchmark.json, DIR/benchmark.md (tables) and DIR/env_steps.png (log-log).
 """
@@ -36,6 +37,8 @@ class Suite:
     ttt_eval_episodes: int
     ttt_max_seconds: float
 
+
+SECTIONS = ("env", "ppo", "ttt")
 
 SUITES = {
     # Seconds of work per job: exercises every code path (the test suite runs it).
@@ -99,11 +102,14 @@ def markdown(results: dict) -> str:
     lines = [
         f"Suite `{results['suite']}` on {host['cpu_count']} CPU cores, devices {host['devices']}, "
         f"jax {host['jax']}, mujoco {host['mujoco']}; total {results['total_s']:.0f} s.",
-        "",
-        "| Env | Batch | MJX env control steps/s | MJX physics steps/s (raw `mjx.step`) "
-        "| Native MuJoCo physics steps/s (rollout, threads) | MJX compile s |",
-        "|---|---:|---:|---:|---:|---:|",
     ]
+    if results["env"]:
+        lines += [
+            "",
+            "| Env | Batch | MJX env control steps/s | MJX physics steps/s (raw `mjx.step`) "
+            "| Native MuJoCo physics steps/s (rollout, threads) | MJX compile s |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
     by_batch: dict[tuple[str, int], dict] = {}
     for row in results["env"]:
         by_batch.setdefault((row["env"], row["batch"]), {})[row["kind"]] = row
@@ -113,21 +119,26 @@ def markdown(results: dict) -> str:
             f"| {env} | {batch} | {e.get('control_steps_per_s', 0):,.0f} | {p.get('physics_steps_per_s', 0):,.0f} | "
             f"{n.get('physics_steps_per_s', 0):,.0f} ({n.get('threads', '-')}) | {e.get('compile_s', 0):.1f} |"
         )
-    lines += ["", "| PPO trainer | Envs | Env steps/s (learning included) | Compile s |", "|---|---:|---:|---:|"]
-    for row in results["ppo"]:
-        compile_s = row.get("compile_s", float("nan"))
-        lines.append(f"| {row['trainer']} | {row['num_envs']} | {row['env_steps_per_s']:,.0f} | {compile_s:.1f} |")
-    ours, brax = (next(r for r in results["ppo"] if r["trainer"] == t) for t in ("orient_jax", "brax"))
-    lines.append(f"\nOurs / Brax throughput: **{ours['env_steps_per_s'] / brax['env_steps_per_s']:.2f}×**")
-    lines += [
-        "",
-        "| Time to 95 % success (deterministic eval) | Reached | Wall s (compile incl., evals excl.) "
-        "| Wall s (evals incl.) | Env steps |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for row in results["time_to_threshold"]:
-        wall, train = (f"{row[k]:.0f}" if row.get(k) is not None else "-" for k in ("wall_s", "wall_s_excluding_evals"))
-        lines.append(f"| {row['trainer']} | {row['reached']} | {train} | {wall} | {row['env_steps'] or '-'} |")
+    if results["ppo"]:
+        lines += ["", "| PPO trainer | Envs | Env steps/s (learning included) | Compile s |", "|---|---:|---:|---:|"]
+        for row in results["ppo"]:
+            compile_s = f"{row['compile_s']:.1f}" if row.get("compile_s") is not None else "-"  # Brax: not separable
+            lines.append(f"| {row['trainer']} | {row['num_envs']} | {row['env_steps_per_s']:,.0f} | {compile_s} |")
+        rate = {r["trainer"]: r["env_steps_per_s"] for r in results["ppo"]}
+        if {"orient_jax", "brax"} <= set(rate):
+            lines.append(f"\nOurs / Brax throughput: **{rate['orient_jax'] / rate['brax']:.2f}×**")
+    if results["time_to_threshold"]:
+        lines += [
+            "",
+            "| Time to 95 % success (deterministic eval) | Reached | Wall s (compile incl., evals excl.) "
+            "| Wall s (evals incl.) | Env steps |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for row in results["time_to_threshold"]:
+            wall, train = (
+                f"{row[k]:.0f}" if row.get(k) is not None else "-" for k in ("wall_s", "wall_s_excluding_evals")
+            )
+            lines.append(f"| {row['trainer']} | {row['reached']} | {train} | {wall} | {row['env_steps'] or '-'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -161,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", choices=sorted(SUITES), default="cpu")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--skip-ttt", action="store_true", help="skip the time-to-threshold runs")
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run only this section (repeatable): env (env steps/s), ppo (trainer steps/s), ttt (time to 95 %%)",
+    )
     parser.add_argument("--task", default="cube", help=f"task profile: {', '.join(profiles.names())}")
     args = parser.parse_args(argv)
     suite = SUITES[args.suite]
@@ -173,19 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs/benchmark") / args.suite
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    results = {"suite": args.suite, "task": spec.name, "host": bench.host_description(), "env": [], "ppo": [],
-               "time_to_threshold": []}  # fmt: skip
+    sections = [x for x in SECTIONS if x in (args.only or SECTIONS)]
+    results = {"suite": args.suite, "sections": sections, "task": spec.name, "host": bench.host_description(),
+               "env": [], "ppo": [], "time_to_threshold": []}  # fmt: skip
 
     jobs = []
-    for name in bench.ENVS:
+    for name in bench.ENVS if "env" in sections else ():
         for batch in suite.env_batches:
             jobs.append(("env", lambda n=name, b=batch: bench.env_steps(spec, n, b, suite.env_steps)))
-    for batch in suite.env_batches:
+    for batch in suite.env_batches if "env" in sections else ():
         jobs.append(("env", lambda b=batch: bench.mjx_physics(spec, b, suite.env_steps * 4)))
         jobs.append(("env", lambda b=batch: bench.native_physics(spec, b, suite.env_steps * 4)))
-    jobs.append(("ppo", lambda: bench.ppo_ours(spec, suite.ppo, suite.ppo_updates)))
-    jobs.append(("ppo", lambda: bench.ppo_brax(spec, suite.ppo, suite.ppo_updates)))
-    if not args.skip_ttt:
+    if "ppo" in sections:
+        jobs.append(("ppo", lambda: bench.ppo_ours(spec, suite.ppo, suite.ppo_updates)))
+        jobs.append(("ppo", lambda: bench.ppo_brax(spec, suite.ppo, suite.ppo_updates)))
+    if "ttt" in sections:
         ttt = (spec, suite.ttt, 0.95, suite.ttt_eval_every, suite.ttt_eval_episodes)
         jobs.append(("time_to_threshold", lambda: bench.time_to_threshold_ours(*ttt, suite.ttt_max_seconds)))
 
@@ -206,9 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = time.perf_counter() - start
     (out / "benchmark.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "benchmark.md").write_text(markdown(results))
-    plot(results, out / "env_steps.png")
+    written = ["benchmark.json", "benchmark.md"]
+    if results["env"]:
+        plot(results, out / "env_steps.png")
+        written.append("env_steps.png")
     print(markdown(results))
-    print(f"wrote {out}/benchmark.json, benchmark.md, env_steps.png")
+    print(f"wrote {', '.join(written)} into {out}")
     return 0
 
 
