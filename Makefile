@@ -23,6 +23,10 @@ setup: $(STAMP)
 PY_CHECK = $(1) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
 	echo "error: Python 3.11 is required ($(1) is $$($(1) --version 2>&1)); install it and pass PY=python3.11" >&2; exit 2; }
 
+# Node.js >= 20.19 (Vite 7 needs it; npm would only warn and the build would fail later).
+NODE_CHECK = node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null || { \
+	echo "error: Node.js >= 20.19 with npm is required (node is $$(node --version 2>&1 || echo missing))" >&2; exit 2; }
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(PYTHON) || $(call PY_CHECK,$(PY))
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)

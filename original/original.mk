@@ -20,6 +20,7 @@ ORIGINAL_PAGE_EPISODES ?= 10
 original-deps: $(ORIGINAL_STAMP)
 
 $(ORIGINAL_STAMP): $(ORIGINAL_DIR)/package.json $(ORIGINAL_DIR)/package-lock.json
+	@$(NODE_CHECK)
 	cd $(ORIGINAL_DIR) && npm ci --no-audit --no-fund
 	rm -f $(ORIGINAL_DIR)/node_modules/.installed-*
 	touch $@

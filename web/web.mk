@@ -32,6 +32,7 @@ $(CHROMIUM):
 	$(WEB_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 $(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	@$(NODE_CHECK)
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund
 	rm -f $(WEB_DIR)/node_modules/.installed-*
 	touch $@
