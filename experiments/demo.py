@@ -118,10 +118,10 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
         ]
         print(f"    $ {' '.join(argv)}", flush=True)
         proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
-        print(proc.stdout.rsplit("\n", 2)[0] if proc.stdout else proc.stderr)
+        print(proc.stderr.rstrip())  # the report; with --json, stdout is the JSON document alone
         if proc.returncode != 0:
-            raise RuntimeError(f"the browser contract check failed on {models}:\n{proc.stdout}\n{proc.stderr}")
-        (models / "check.json").write_text(proc.stdout.strip().splitlines()[-1] + "\n")
+            raise RuntimeError(f"the browser contract check failed on {models}:\n{proc.stderr}")
+        (models / "check.json").write_text(json.dumps(json.loads(proc.stdout)) + "\n")
 
     def build_site() -> None:
         command("npm", "--prefix", "web", "run", "build", "--", "--outDir", (REPO / site).resolve(), "--emptyOutDir")()
