@@ -1,3 +1,4 @@
+import dataclasses
 import importlib
 import subprocess
 import sys
@@ -26,6 +27,32 @@ def test_overrides_are_typed():
     )
     assert exp.ppo.learning_rate == 1e-3 and exp.env.disturbances is False
     assert exp.ppo.hidden_sizes == (64, 64) and exp.seed == 7 and exp.env.noise_deg == 3.0
+    assert config_lib.apply_overrides(get_preset("cpu"), ["ppo.num_envs=1e3"]).ppo.num_envs == 1000  # whole
+
+
+@pytest.mark.unit
+def test_one_strict_rule_for_every_config_render_too():
+    from render import config as render_config
+
+    with pytest.raises(ValueError, match=r"config.count: cannot read '2.5' as a whole number"):
+        render_config.apply_overrides(render_config.get_preset("tiny"), ["count=2.5"])
+    with pytest.raises(ValueError, match="cannot read 'nan' as a finite number"):
+        render_config.apply_overrides(render_config.get_preset("tiny"), ["dr.blur_prob=nan"])
+    # JSON values are held to the same rule as text, and a field may opt in to non-finite values.
+    with pytest.raises(ValueError, match=r"config.n: cannot read 2.5 as a whole number"):
+        config_lib.from_dict(Loose, {"n": 2.5})
+    with pytest.raises(ValueError, match=r"config.n: cannot read True as a whole number"):
+        config_lib.from_dict(Loose, {"n": True})
+    assert config_lib.from_dict(Loose, {"n": 3.0, "cap": "inf"}) == Loose(n=3, cap=float("inf"))
+    with pytest.raises(ValueError, match="config.x: cannot read 'nan' as a finite number"):
+        config_lib.from_dict(Loose, {"x": "nan"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Loose:
+    n: int = 0
+    x: float = 0.0
+    cap: float = dataclasses.field(default=1.0, metadata={"non_finite": True})
 
 
 @pytest.mark.unit
@@ -34,7 +61,13 @@ def test_overrides_are_typed():
     [
         (["ppo.num_minibatches=7"], "not divisible by ppo.num_minibatches=7"),
         (["ppo.lerning_rate=1"], "unknown key 'lerning_rate'"),
-        (["ppo.num_envs=abc"], "cannot read 'abc' as int"),
+        (["ppo.num_envs=abc"], "cannot read 'abc' as a whole number"),
+        (["ppo.num_envs=1.5"], r"ppo.num_envs: cannot read '1.5' as a whole number"),
+        (["ppo.num_envs=1e3.5"], "cannot read '1e3.5' as a whole number"),
+        (["ppo.num_envs=inf"], "cannot read 'inf' as a whole number"),
+        (["ppo.learning_rate=nan"], r"ppo.learning_rate: cannot read 'nan' as a finite number"),
+        (["ppo.clip_eps=inf"], "cannot read 'inf' as a finite number"),
+        (["ppo.clip_eps=-Infinity"], "cannot read '-Infinity' as a finite number"),
         (["env.torque_scale=1.2,0.8"], "torque_scale"),
         (["noequals"], "key=value"),
         (["ppo.total_env_steps=10"], "less than one update"),

@@ -3,6 +3,12 @@
 Standard library only, so both venvs use it: the training side (the experiment
 configs) and the Blender side (``render/config.py``).
 
+Values are read strictly, one rule for every config (the render configs too): an ``int``
+field refuses text or numbers that are not whole (``1.5``, ``1e3.5``; ``1e3`` is 1000),
+and a ``float`` field refuses ``nan`` and ``±inf`` unless the field's metadata says
+``{"non_finite": True}``. A bad value is an error naming the key, never a silent
+rounding or a NaN loss three minutes later.
+
 A config class may define ``unused_sections() -> dict[str, str]``: the sections its
 current values make inert, each with the reason (e.g. the DQN section of a PPO
 experiment: "algo is 'ppo'"). An override into one of them is refused, so a misplaced
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -25,7 +32,31 @@ def to_dict(config: Any) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
-def _coerce(value: Any, tp: Any, where: str) -> Any:
+def _whole(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            value = float(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    raise ValueError
+
+
+def _real(value: Any, non_finite: bool) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    number = float(value)
+    if not non_finite and not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _coerce(value: Any, tp: Any, where: str, non_finite: bool = False) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ValueError(f"{where}: expected a mapping, got {value!r}")
@@ -38,10 +69,10 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ValueError(f"{where}: expected a list, got {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], where) for v in value)
+            return tuple(_coerce(v, args[0], where, non_finite) for v in value)
         if len(value) != len(args):
             raise ValueError(f"{where}: expected {len(args)} comma-separated values, got {value!r}")
-        return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+        return tuple(_coerce(v, a, where, non_finite) for v, a in zip(value, args))
     if origin in (typing.Union, types.UnionType):
         raise TypeError(f"{where}: union-typed config fields are not supported")
     try:
@@ -51,15 +82,14 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                         "0": False, "false": False, "no": False, "off": False}[value.lower()]  # fmt: skip
             return bool(value)
         if tp is int:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(float(value)) if isinstance(value, str) else int(value)
+            return _whole(value)
         if tp is float:
-            return float(value)
+            return _real(value, non_finite)
         if tp is str:
             return str(value)
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"{where}: cannot read {value!r} as {getattr(tp, '__name__', tp)}") from None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        what = {int: "a whole number", float: "a finite number"}.get(tp, getattr(tp, "__name__", tp))
+        raise ValueError(f"{where}: cannot read {value!r} as {what}") from None
     raise TypeError(f"{where}: unsupported field type {tp}")
 
 
@@ -70,7 +100,8 @@ def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
     unknown = set(data) - set(hints)
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}; valid keys are {sorted(hints)}")
-    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()})
+    allow = {f.name: bool(f.metadata.get("non_finite")) for f in dataclasses.fields(cls)}
+    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}", allow.get(k, False)) for k, v in data.items()})
 
 
 def apply_overrides(config: T, overrides: list[str]) -> T:
