@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import signal
 import subprocess
@@ -20,6 +22,41 @@ from orient_jax.core import dataclass_config
 PACKAGES = (
     "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "brax", "mujoco", "mujoco-mjx", "numpy", "jax2onnx",
 )  # fmt: skip
+
+
+LOCK_FILE = "run.lock"
+_held: dict[Path, object] = {}  # run directories this process holds, with their open lock files
+
+
+class RunInUse(ValueError):
+    """Another process is writing to the run directory."""
+
+
+def lock_run(run_dir: str | Path) -> None:
+    """One writer per run directory: an exclusive ``flock`` on ``RUN/run.lock``, held until
+    this process exits. The OS drops it on any exit, SIGKILL included, so a stale lock
+    file never blocks anyone. Re-entrant within a process (a resume after a stop in the
+    same process); a second process gets ``RunInUse`` naming the holder's PID at once."""
+    key = Path(run_dir).resolve()
+    if key in _held:
+        return
+    lock = open(key / LOCK_FILE, "a+")  # noqa: SIM115  (held open for the life of the process)
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip()
+        lock.close()
+        who = f"process {holder}" if holder else "another process"
+        raise RunInUse(
+            f"{run_dir} is in use by {who} (a run writing to it now); wait for it to finish or stop it, "
+            "or give another --run"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    _held[key] = lock
 
 
 def new_run_dir(root: str | Path, name: str) -> Path:
@@ -76,7 +113,8 @@ def open_run(run: Path | None, runs_root: Path, preset: str, overrides: list[str
     ``run`` with a config.json: its saved experiment and preset (plus ``overrides``, which
     ``refuse_other_config`` then rejects if they change it); otherwise ``get_preset(preset)``
     plus ``overrides``, in ``run`` or a new directory under ``runs_root``. A bad preset or
-    override raises (ValueError, FileNotFoundError) before any directory is made."""
+    override raises (ValueError, FileNotFoundError) before any directory is made; a run
+    directory another process is writing to raises ``RunInUse`` (a ValueError)."""
     if run is not None and (run / "config.json").exists():
         exp, preset = read_run_config(run, cls, kind)
     else:
@@ -84,6 +122,7 @@ def open_run(run: Path | None, runs_root: Path, preset: str, overrides: list[str
     exp = dataclass_config.apply_overrides(exp, overrides)
     run_dir = run or new_run_dir(runs_root, preset)
     run_dir.mkdir(parents=True, exist_ok=True)
+    lock_run(run_dir)
     return exp, preset, run_dir
 
 
