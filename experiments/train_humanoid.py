@@ -39,7 +39,7 @@ def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
             rows, run_dir / "episode_rewards.png", (f"published DQN peak {PUBLISHED_PEAK}", PUBLISHED_PEAK)
         )
         plots.write_3d_views(rows, run_dir, f"Humanoid branching DQN ({run_dir.name})")
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     return summary
 
 

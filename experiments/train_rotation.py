@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         result = rotation_run.evaluate_policy_dir(
             run_dir, exp.spec, exp.env, exp.eval_episodes, seed=exp.seed + 1_000_003
         )
-        (run_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+        (run_dir / "eval.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
         print(json.dumps(result))
     return 0
 

@@ -23,8 +23,8 @@ class Counter(loop.Program):
     curve_keys = ("value",)
     curve_x = "update"
 
-    def __init__(self, total=7, interrupt_at=None):
-        self.total, self.interrupt_at = total, interrupt_at
+    def __init__(self, total=7, interrupt_at=None, nan_at=None):
+        self.total, self.interrupt_at, self.nan_at = total, interrupt_at, nan_at
         self.saved, self.seen = [], None
 
     def init(self):
@@ -35,6 +35,8 @@ class Counter(loop.Program):
         if self.interrupt_at is not None and end > self.interrupt_at:
             raise KeyboardInterrupt
         value = state["value"] + (end - step)
+        if self.nan_at is not None and end >= self.nan_at:
+            value = value * np.float32("nan")  # training diverged
         events = [{"event": s} for s in range(step + 1, end + 1)]
         return loop.Chunk({"value": value}, end, {"value": float(value)}, work=end - step, rows={"events": events})
 
@@ -128,3 +130,29 @@ def test_a_restored_state_reuses_the_compiled_step(tmp_path):
         np.testing.assert_array_equal(a, b)
     step(restored)
     assert step._cache_size() == 1
+
+
+def test_a_diverged_metric_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    program = Counter(total=12, nan_at=7)
+    with pytest.raises(loop.NonFiniteMetric) as stopped:
+        loop.run(program, tmp_path, CONFIG, checkpoint_every=4, progress=False)
+    assert str(stopped.value) == (
+        f"step 8: metrics value is nan (training diverged); stopped, nothing of it was written; "
+        f"the last checkpoint is step 4 in {tmp_path}"
+    )
+    text = (tmp_path / "metrics.jsonl").read_text()
+    assert [json.loads(line)["update"] for line in text.splitlines()] == [2, 4, 6]  # strict JSON, no NaN row
+    assert [r["event"] for r in rows(tmp_path, "events")] == list(range(1, 7))
+    assert program.saved == [4] and Checkpoints(tmp_path / "checkpoints").latest_step() == 4
+    restored, _ = Checkpoints(tmp_path / "checkpoints").restore(Counter().init())
+    assert float(restored["value"]) == 4.0
+
+
+def test_a_metric_with_no_value_is_null_and_a_non_finite_one_is_not_json(tmp_path):
+    log = runs.MetricsLog(tmp_path / "m.jsonl")
+    log.write({"update": 1, "success_rate": None})
+    assert log.read() == [{"update": 1, "success_rate": None}]
+    for bad in (float("nan"), float("inf"), [1.0, float("-inf")]):
+        with pytest.raises(ValueError):
+            log.write({"update": 2, "x": bad})
+    assert runs.non_finite({"a": 1.0, "b": None, "c": float("nan"), "d": [0.0, float("inf")], "e": "nan"}) == ["c", "d"]

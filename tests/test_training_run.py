@@ -83,6 +83,11 @@ def test_run_directory_contents(setup, reference):
     assert (run_dir / "learning_curve.png").stat().st_size > 1000
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert {"env_steps", "steps_per_s", "success_rate", "value_loss"} <= set(rows[-1])
+    for r in rows:  # per-episode figures average over the episodes that ended in the update
+        if r["episodes"] == 0:  # none (the test preset's 128 steps per env end no 300-step episode)
+            assert r["success_rate"] is None and r["episode_return"] is None
+        else:
+            assert 0.0 <= r["success_rate"] <= 1.0 and isinstance(r["episode_return"], float)
     networks, params, normalizer, info = load_policy(run_dir)
     assert info["update"] == int(state.update_step)
     assert_trees_equal(params, state.params)

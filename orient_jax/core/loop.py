@@ -13,7 +13,11 @@ everything else, the same way for all of them:
 * **logs**: ``metrics.jsonl`` (one row per chunk that reports metrics, with the step,
   the wall time so far and the program's rate) and any other JSONL logs the program
   names, every row keyed by ``update``, the step it ends;
-* the **progress bar**, and the learning-curve PNG when the loop ends.
+* the **progress bar**, and the learning-curve PNG when the loop ends;
+* **divergence**: a row with a NaN or infinite number stops the run (``NonFiniteMetric``,
+  naming the step and the metric) before anything of that step is written or saved, so
+  the run keeps its last good checkpoint and its logs stay valid JSON. A metric with no
+  value for a step (no episode ended) is None, not NaN.
 
 The loop's position is the *step*: what a checkpoint is numbered by (PPO: updates, DQN:
 jitted calls, vision: gradient steps). A chunk advances it by one or more.
@@ -84,6 +88,10 @@ class Program:
         return {}
 
 
+class NonFiniteMetric(ValueError):
+    """A training metric came out NaN or infinite: the run stops, keeping its checkpoints."""
+
+
 def run(
     program: Program,
     run_dir: Path,
@@ -134,6 +142,16 @@ def run(
                     metrics.update(program.evaluate(done.state, done.step))
                     t_last = time.perf_counter()  # evaluation time is not training throughput
                     rows.setdefault(METRICS, []).append(metrics)
+                for name, log_rows in rows.items():  # nothing of a diverged update is written or saved
+                    for row in log_rows:
+                        if bad := runs.non_finite(row):
+                            kept, value = ckpt.latest_step(), row[bad[0]]
+                            what = value if isinstance(value, float) else "a list holding a non-finite number"
+                            raise NonFiniteMetric(
+                                f"{program.unit} {done.step}: {name} {bad[0]} is {what} (training diverged); "
+                                f"stopped, nothing of it was written; the last checkpoint is "
+                                f"{f'{program.unit} {kept}' if kept is not None else 'none yet'} in {run_dir}"
+                            )
                 for name, log_rows in rows.items():  # before advancing: a checkpoint never lacks its rows
                     for row in log_rows:
                         logs[name].write({"update": done.step, **row})

@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import signal
@@ -176,6 +177,17 @@ def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dic
     (run_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
+def non_finite(row: dict) -> list[str]:
+    """The keys of ``row`` whose value is, or holds, a non-finite float."""
+
+    def bad(v) -> bool:
+        if isinstance(v, float):
+            return not math.isfinite(v)
+        return isinstance(v, (list, tuple)) and any(bad(x) for x in v)
+
+    return [k for k, v in row.items() if bad(v)]
+
+
 class MetricsLog:
     """Append-only JSONL, one object per update, keyed by ``update``."""
 
@@ -190,8 +202,11 @@ class MetricsLog:
         self.path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def write(self, row: dict) -> None:
+        """A non-finite number is refused (ValueError): it is not JSON, and ``loop.run``
+        stops a run on one before it gets here. None is how a row says "no value"."""
+        text = json.dumps(row, allow_nan=False)
         with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+            f.write(text + "\n")
 
     def read(self) -> list[dict]:
         if not self.path.exists():
@@ -229,7 +244,7 @@ def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str =
         return
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        pts = [(r[x_key], r[key]) for r in rows if key in r]
+        pts = [(r[x_key], r[key]) for r in rows if r.get(key) is not None]  # None: no value that update
         ax.plot([p[0] for p in pts], [p[1] for p in pts])
         ax.set_xlabel(x_key.replace("_", " "))
         ax.set_title(key.replace("_", " "))

@@ -72,5 +72,5 @@ def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int 
     metrics.plot_histogram(errors, out_dir / "error_histogram.png", f"orientation error on {Path(data_dir).name}")
     metrics.write_error_model(errors, out_dir / "error_model.json", source)
     np.save(out_dir / "errors_deg.npy", errors.astype(np.float32))
-    (out_dir / "vision_eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / "vision_eval.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result

@@ -9,7 +9,6 @@ cumulative reward after every step, which the 3D plots draw).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import jax
@@ -76,9 +75,9 @@ class DQNProgram(loop.Program):
             "episodes": int(new_state.episodes),
             "grad_steps": int(new_state.grad_steps),
             "epsilon": float(epsilon(c, np.asarray(int(new_state.episodes)))),
-            "loss": float(losses.mean()) if losses.size else math.nan,
-            "q": float(np.nanmean(out["q"][live])) if losses.size else math.nan,
-            "return_last100": float(np.mean(self.recent)) if self.recent else math.nan,
+            "loss": float(losses.mean()) if losses.size else None,  # None: no gradient step yet
+            "q": float(np.nanmean(out["q"][live])) if losses.size else None,
+            "return_last100": float(np.mean(self.recent)) if self.recent else None,  # None: no episode yet
         }
         return loop.Chunk(new_state, step + 1, metrics, work=int(live.sum()), rows={EPISODES: rows})
 
@@ -87,6 +86,6 @@ class DQNProgram(loop.Program):
         save_policy(self.run_dir / "policy", self.trainer.network, state.params, state.obs_stats, meta)
 
     def postfix(self, row: dict) -> dict:
-        if math.isnan(row["return_last100"]):
+        if row["return_last100"] is None:
             return {}
         return {"last100": f"{row['return_last100']:.1f}", "sps": f"{row['steps_per_s']:,.0f}"}

@@ -40,6 +40,8 @@ class PPOProgram(loop.Program):
         state, metrics = self.trainer.update(state)
         batch = self.trainer.config.batch_size
         row = {"env_steps": (step + 1) * batch, **{k: float(v) for k, v in jax.device_get(metrics).items()}}
+        if row["episodes"] == 0:  # the per-episode figures average over episodes that ended: none did
+            row.update({name: None for name in ("episode_return", *self.reported)})
         return loop.Chunk(state, step + 1, row, work=batch)
 
     def save(self, state: TrainState, step: int) -> None:
@@ -47,5 +49,7 @@ class PPOProgram(loop.Program):
         save_policy(self.run_dir / "policy", self.trainer.networks, state.params, state.normalizer, meta)
 
     def postfix(self, row: dict) -> dict:
+        if row["episode_return"] is None:  # no episode ended in this update
+            return {"sps": f"{row['steps_per_s']:,.0f}"}
         shown = {name: f"{row[name]:.3f}" for name in self.reported}
         return {**shown, "ret": f"{row['episode_return']:.1f}", "sps": f"{row['steps_per_s']:,.0f}"}
