@@ -37,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         jax.distributed.initialize()
     try:
         exp, preset, run_dir = runs.open_run(
-            args.run, args.runs_root, args.config, args.overrides, RotationExperiment, "rotation", get_preset
+            args.run,
+            args.runs_root,
+            args.config,
+            args.overrides,
+            RotationExperiment,
+            "rotation",
+            get_preset,
+            check_inputs=rotation_run.check_inputs,
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run directory: {run_dir}")
     try:
         state = rotation_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)
-    except ValueError as e:
+    except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

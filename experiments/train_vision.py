@@ -34,9 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         exp, preset, run_dir = runs.open_run(
-            args.run, args.runs_root, args.config, args.overrides, VisionExperiment, "vision", get_preset
+            args.run,
+            args.runs_root,
+            args.config,
+            args.overrides,
+            VisionExperiment,
+            "vision",
+            get_preset,
+            check_inputs=lambda exp: vision_run.check_inputs(exp, evaluate=not args.no_eval),
         )
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, dataset.DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"run directory: {run_dir}")

@@ -116,19 +116,26 @@ def test_batch_divisibility_is_checked_up_front():
     [
         (["--config", "nope"], "unknown preset 'nope'"),
         (["--config", "cpu", "ppo.num_minibatches=7"], "not divisible"),
+        (["--config", "test", "ppo.num_envs=1.5"], "ppo.num_envs: cannot read '1.5' as a whole number"),
+        (["--config", "test", "ppo.learning_rate=nan"], "ppo.learning_rate: cannot read 'nan' as a finite number"),
+        (["--config", "test", "env.noise_model=/nonexistent.json"], "noise model /nonexistent.json not found"),
     ],
 )
 def test_train_script_reports_bad_config(root, args, message, tmp_path):
+    """One `error:` line, exit 2, and no run directory: inputs are read before one is made."""
+    runs_root = tmp_path / "runs"
     out = subprocess.run(
-        [sys.executable, "-m", "experiments.train_rotation", "--runs-root", str(tmp_path), *args],
+        [sys.executable, "-m", "experiments.train_rotation", "--runs-root", str(runs_root), *args],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()] and out.stderr.startswith("error: ")
     assert message in out.stderr
-    assert "Traceback" not in out.stderr
+    assert not runs_root.exists()
+    assert out.stdout == ""
 
 
 @pytest.mark.unit

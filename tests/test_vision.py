@@ -261,6 +261,13 @@ def test_missing_or_corrupt_models_and_data_stop_with_clear_errors(tmp_path, cap
     assert "no dataset" in capsys.readouterr().err
     assert train_vision.main(["--config", "nope"]) == 2
     assert train_vision.main(["--config", "test", "batch_size=0"]) == 2
+    capsys.readouterr()
+    # A dataset that is not there stops the run before a run directory is made.
+    runs_root = tmp_path / "runs"
+    args = ["--config", "test", "--runs-root", str(runs_root), f"data={tmp_path / 'no-data'}"]
+    assert train_vision.main(args) == 2
+    assert capsys.readouterr().err.startswith(f"error: no dataset at {tmp_path / 'no-data'}")
+    assert not runs_root.exists()
 
 
 @pytest.mark.integration

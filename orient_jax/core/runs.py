@@ -108,19 +108,32 @@ def prepare_run(run_dir: Path, exp, preset: str, inputs: dict[str, dict] | None 
     return config
 
 
-def open_run(run: Path | None, runs_root: Path, preset: str, overrides: list[str], cls: type, kind: str, get_preset):
+def open_run(
+    run: Path | None,
+    runs_root: Path,
+    preset: str,
+    overrides: list[str],
+    cls: type,
+    kind: str,
+    get_preset,
+    check_inputs=None,
+):
     """What a train script works on: (experiment, preset, run directory).
 
     ``run`` with a config.json: its saved experiment and preset (plus ``overrides``, which
     ``refuse_other_config`` then rejects if they change it); otherwise ``get_preset(preset)``
     plus ``overrides``, in ``run`` or a new directory under ``runs_root``. A bad preset or
-    override raises (ValueError, FileNotFoundError) before any directory is made; a run
-    directory another process is writing to raises ``RunInUse`` (a ValueError)."""
+    override raises (ValueError, FileNotFoundError) before any directory is made, and so
+    does ``check_inputs(exp)``, which reads every input file the run will read (a noise
+    model, a dataset's manifest) and raises on a bad one. A run directory another process
+    is writing to raises ``RunInUse`` (a ValueError)."""
     if run is not None and (run / "config.json").exists():
         exp, preset = read_run_config(run, cls, kind)
     else:
         exp = get_preset(preset)
     exp = dataclass_config.apply_overrides(exp, overrides)
+    if check_inputs is not None:
+        check_inputs(exp)
     run_dir = run or new_run_dir(runs_root, preset)
     run_dir.mkdir(parents=True, exist_ok=True)
     lock_run(run_dir)

@@ -28,6 +28,14 @@ REPRODUCE = reproduce.Kind(
 )
 
 
+def check_inputs(exp: VisionExperiment, evaluate: bool = True) -> None:
+    """The training set (and, when the run ends with an evaluation, the test set) must be
+    complete datasets rendered for the experiment's profile; checked from their manifests
+    before a run directory exists (the shards' checksums are checked as they load)."""
+    for root in (exp.data, exp.test_data) if evaluate else (exp.data,):
+        dataset.check_spec(dataset.read_manifest(Path(root)), Path(root), exp.spec)
+
+
 def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
     spec = exp.spec
     cfg = runs.config_record(exp, preset)

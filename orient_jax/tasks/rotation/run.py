@@ -37,6 +37,12 @@ def build_trainer(exp: RotationExperiment) -> Trainer:
     return make_trainer(env, exp.ppo, episode_metrics=EPISODE_METRICS)
 
 
+def check_inputs(exp: RotationExperiment) -> None:
+    """Read what the run will read (its noise model; the runtime's mesh for a profile that
+    uses one) by building its env: a bad file raises here, before a run directory exists."""
+    RotationEnv(exp.spec, exp.env)
+
+
 def load_run_config(run_dir: Path) -> RotationExperiment:
     return runs.read_run_config(run_dir, RotationExperiment, "rotation")[0]
 
