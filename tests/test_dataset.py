@@ -191,3 +191,20 @@ def test_shard_writer_is_deterministic_and_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]
     with np.load(tmp_path / "x.npz") as npz:
         assert str(npz["b"]) == "abc" and npz["b"].shape == () and np.array_equal(npz["a"], arrays["a"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m["shards"][2].pop("sha256"), r"shard entry 2 \(shard-00002.npz\) has no 'sha256'"),
+        (lambda m: m["shards"][0].update(stop="8"), r"shard entry 0 \(shard-00000.npz\)'s 'stop' is '8', not int"),
+        (lambda m: m.pop("count"), r"the manifest has no 'count'"),
+        (lambda m: m["shards"].__setitem__(1, None), r"shard entry 1 is not an object"),
+    ],
+)
+def test_a_damaged_manifest_is_named_not_a_key_error(copy, edit, message):
+    manifest = json.loads((copy / dataset.MANIFEST_FILE).read_text())
+    edit(manifest)
+    (copy / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(dataset.DatasetError, match=message):
+        dataset.load(copy, CUBE)

@@ -198,12 +198,44 @@ def read_manifest(root: Path) -> dict:
             f"{root} has format version {manifest.get('format_version')}, this loader reads {FORMAT_VERSION}; "
             f"re-render it into an empty directory: {fix_command(root, manifest)}"
         )
+    _check_manifest_fields(manifest, root)
     shards = manifest["shards"]
     if [(s["start"], s["stop"]) for s in shards] != shard_ranges(manifest["count"], manifest["shard_size"]):
         raise DatasetError(
             f"{root}/{MANIFEST_FILE} lists shards that do not tile [0, {manifest['count']}); re-render the dataset"
         )
     return manifest
+
+
+# What the loader reads from a manifest, and each shard entry; JSON types.
+MANIFEST_FIELDS = {"count": int, "shard_size": int, "image_size": int, "params": dict, "shards": list, "spec": dict}
+SHARD_FIELDS = {"name": str, "start": int, "stop": int, "bytes": int, "sha256": str}
+
+
+def _check_manifest_fields(manifest: dict, root: Path) -> None:
+    """Every field the loader reads is there with its type: a damaged or hand-edited
+    manifest is named, key and shard, never a KeyError."""
+    where = f"{root}/{MANIFEST_FILE}"
+    fix = "re-render the dataset into an empty directory, or restore the manifest"
+
+    def check(record: object, fields: dict, what: str) -> None:
+        if not isinstance(record, dict):
+            raise DatasetError(f"{where}: {what} is not an object; {fix}")
+        for key, kind in fields.items():
+            if key not in record:
+                raise DatasetError(f"{where}: {what} has no {key!r}; {fix}")
+            value = record[key]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise DatasetError(f"{where}: {what}'s {key!r} is {value!r}, not {kind.__name__}; {fix}")
+
+    check(manifest, MANIFEST_FIELDS, "the manifest")
+    for i, entry in enumerate(manifest["shards"]):
+        check(
+            entry,
+            SHARD_FIELDS,
+            f"shard entry {i}"
+            + (f" ({entry['name']})" if isinstance(entry, dict) and isinstance(entry.get("name"), str) else ""),
+        )
 
 
 def _read_shard_bytes(root: Path, manifest: dict, entry: dict, checksums: bool) -> bytes:
