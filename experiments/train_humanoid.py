@@ -18,6 +18,7 @@ from pathlib import Path
 
 from experiments.configs.humanoid import PRESETS, get_preset
 from orient_jax.core import runs
+from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.tasks.humanoid import evaluation as humanoid_eval
 from orient_jax.tasks.humanoid import run as humanoid_run
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run directory: {run_dir}")
     try:
         finished = humanoid_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)
-    except ValueError as e:
+    except (ValueError, FileNotFoundError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

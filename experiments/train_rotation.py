@@ -16,6 +16,7 @@ from pathlib import Path
 
 from experiments.configs.rotation import PRESETS, get_preset
 from orient_jax.core import runs
+from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.config import RotationExperiment
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run directory: {run_dir}")
     try:
         state = rotation_run.train_run(exp, preset, run_dir, stop_after=args.stop_after)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from experiments.configs.vision import PRESETS, get_preset
 from orient_jax.core import runs
+from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
 from orient_jax.vision.config import VisionExperiment
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_eval:
             result = vision_run.evaluate(run_dir, Path(exp.test_data), run_dir)
             print(json.dumps(result))
-    except (ValueError, FileNotFoundError, dataset.DatasetError) as e:
+    except (ValueError, FileNotFoundError, dataset.DatasetError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -123,3 +123,49 @@ def test_update_compiles_once(setup, reference):
     (a weak-typed leaf in init once forced a second ~16 s compile at update 2)."""
     _, trainer, _ = setup
     assert trainer.update._cache_size() == 1
+
+
+def damage(step_dir, how):
+    """A power cut's work on one checkpoint step: a truncated data file, or an empty _METADATA."""
+    files = sorted((p for p in step_dir.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    if how == "truncate":
+        data = files[-1].read_bytes()
+        files[-1].write_bytes(data[: len(data) // 2])
+    else:
+        [meta] = [p for p in step_dir.rglob("_METADATA") if "state" in p.parts]
+        meta.write_bytes(b"")
+
+
+@pytest.mark.parametrize("how", ["truncate", "empty_metadata"])
+def test_a_broken_latest_checkpoint_is_moved_aside_and_the_one_before_resumes(setup, reference, tmp_path, capsys, how):
+    import shutil
+
+    ref_dir, state_full = reference
+    run_dir = tmp_path / "run"
+    shutil.copytree(ref_dir, run_dir)
+    assert Checkpoints(run_dir / "checkpoints").manager.all_steps() == [2, 4]
+    damage(run_dir / "checkpoints" / "4", how)
+    resumed = run(setup, run_dir)  # falls back to step 2, re-trains 3 and 4 exactly
+    out = capsys.readouterr().out
+    [moved] = list((run_dir / "checkpoints.broken").iterdir())
+    assert moved.name.startswith("4-") and any(moved.rglob("_METADATA"))  # renamed, never deleted
+    assert f"warning: checkpoint 4 in {run_dir / 'checkpoints'} does not restore; moved it to {moved}" in out
+    assert f"resumed {run_dir} at update 2" in out
+    assert int(resumed.update_step) == int(state_full.update_step)
+    assert_trees_equal(state_full.params, resumed.params)
+    updates = [json.loads(line)["update"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert updates == list(range(1, int(state_full.update_step) + 1))
+
+
+def test_when_no_checkpoint_restores_the_error_lists_what_was_tried(setup, reference, tmp_path):
+    import shutil
+
+    from orient_jax.core.checkpointing import CheckpointError
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(reference[0], run_dir)
+    for step in (2, 4):
+        damage(run_dir / "checkpoints" / str(step), "truncate")
+    with pytest.raises(CheckpointError, match=r"no checkpoint in .* restores; tried 4 \(.*; moved to .*\); 2 \("):
+        run(setup, run_dir)
+    assert len(list((run_dir / "checkpoints.broken").iterdir())) == 2

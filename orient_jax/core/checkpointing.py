@@ -10,6 +10,7 @@ which Orbax refuses to write, so those are taken from the target on restore.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be restored."""
+
+
+def _first_line(e: BaseException) -> str:
+    """An exception in one line of at most 300 characters (Orbax's can run to 199 lines)."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {text[:300]}"
 
 
 class Checkpoints:
@@ -48,13 +59,43 @@ class Checkpoints:
                 args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), config=ocp.args.JsonRestore()),
             )
         except Exception as e:  # orbax raises several types for a damaged directory
-            raise RuntimeError(
-                f"checkpoint {step} in {self.directory} could not be restored ({type(e).__name__}: {e}); "
-                "delete that step's folder to fall back to the previous checkpoint"
+            raise CheckpointError(
+                f"checkpoint {step} in {self.directory} could not be restored: {_first_line(e)}"
             ) from e
         leaves, treedef = jax.tree.flatten(target)
         restored = [_like(out.state.get(_name(i), leaf), leaf) for i, leaf in enumerate(leaves)]
         return jax.tree.unflatten(treedef, restored), out.config
+
+    def restore_latest_good(self, target: Any, warn=print) -> tuple[Any, dict, int] | None:
+        """Restore the newest step that restores (None: there is no checkpoint). A step that
+        fails is moved aside to ``checkpoints.broken/`` (renamed, never deleted), with a
+        one-line warning, and the one before it is tried; if none restores, the error
+        lists every step tried and where it went."""
+        tried = []
+        for step in sorted(self.manager.all_steps(), reverse=True):
+            try:
+                state, config = self.restore(target, step)
+                return state, config, step
+            except CheckpointError as e:
+                moved = self._move_aside(step)
+                why = _first_line(e.__cause__) if e.__cause__ is not None else str(e)
+                tried.append(f"{step} ({why}; moved to {moved})")
+                warn(f"warning: checkpoint {step} in {self.directory} does not restore; moved it to {moved}")
+        if tried:
+            raise CheckpointError(
+                f"no checkpoint in {self.directory} restores; tried {'; '.join(tried)}. Start a new run, "
+                "or put a good step folder back"
+            )
+        return None
+
+    def _move_aside(self, step: int) -> Path:
+        broken = self.directory.parent / f"{self.directory.name}.broken"
+        broken.mkdir(exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        destination = broken / f"{step}-{stamp}"
+        (self.directory / str(step)).rename(destination)
+        self.manager.reload()
+        return destination
 
     def close(self) -> None:
         self.manager.close()

@@ -236,11 +236,12 @@ class MetricsLog:
 def restore(run_dir: Path, ckpt, state, config: dict):
     """Restore the latest checkpoint of ``run_dir`` into ``state`` (a fresh state of the
     same structure), refusing one made with a different experiment config. Returns
-    (state, restored step or None)."""
-    start = ckpt.latest_step()
-    if start is None:
+    (state, restored step or None). A step that does not restore is moved aside and the
+    one before it tried (``Checkpoints.restore_latest_good``)."""
+    found = ckpt.restore_latest_good(state)
+    if found is None:
         return state, None
-    state, saved = ckpt.restore(state)
+    state, saved, start = found
     if saved.get("experiment") != config.get("experiment"):
         raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
     return state, start
