@@ -1,21 +1,24 @@
 // Vite builds the static site (dist/): index.html, the bundled app, public/models/
 // copied as is, and onnxruntime-web's WASM runtime files served from ./ort/ -- nothing
-// is fetched from a CDN. COOP/COEP headers make the page cross-origin isolated, which
-// lets onnxruntime-web use threads; scripts/serve.mjs sends the same headers.
+// is fetched from a CDN. The preview and dev servers send the headers scripts/serve.mjs
+// sends (scripts/headers.mjs): COOP/COEP, which make the page cross-origin isolated so
+// onnxruntime-web can use threads, the Content-Security-Policy and nosniff.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defaultClientConditions, defineConfig } from 'vite';
 
+import { contentSecurityPolicy, SECURITY_HEADERS } from './scripts/headers.mjs';
+
+// The dev server's client injects <style> elements (its error overlay, CSS imported from
+// JavaScript): the one loosening of the policy, and only there. Its HMR WebSocket is
+// same-origin, which connect-src 'self' allows.
+const DEV_HEADERS = { ...SECURITY_HEADERS, 'Content-Security-Policy': contentSecurityPolicy({ 'style-src': ["'unsafe-inline'"] }) };
+
 const require = createRequire(import.meta.url);
 const ORT_DIST = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
 // The default onnxruntime-web build (WASM + the WebGPU "JSEP" provider) loads these two.
 const ORT_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
-
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 function ortRuntimeFiles() {
   return {
@@ -39,8 +42,8 @@ export default defineConfig({
   // Use the onnxruntime-web build that loads its WASM runtime from env.wasm.wasmPaths.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  server: { headers: DEV_HEADERS },
+  preview: { headers: SECURITY_HEADERS },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   plugins: [ortRuntimeFiles()],
 });

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// A static file server for the built site (web/dist): no dependencies, the right MIME
-// types for .wasm/.mjs, and the COOP/COEP headers that let onnxruntime-web use threads.
+// A static file server for the built site (web/dist): no dependencies, a Content-Type
+// for every file it serves (.wasm as application/wasm, .js/.mjs as text/javascript), and
+// on every response the headers of scripts/headers.mjs: COOP/COEP (which let
+// onnxruntime-web use threads), the Content-Security-Policy and nosniff.
 //
 //   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root dist]
 
@@ -9,6 +11,8 @@ import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import { SECURITY_HEADERS } from './headers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -24,13 +28,16 @@ const MIME = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.ico': 'image/x-icon',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
 };
+// Anything else is bytes (with nosniff the browser neither runs nor renders it).
+const BINARY = 'application/octet-stream';
 
-const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cache-Control': 'no-cache',
-};
+const HEADERS = { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' };
+const TEXT = { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' };
 
 /** Serve `root`; resolves to { server, url } once listening (port 0 picks a free port). */
 export function startServer({ root = resolve(here, '../dist'), port = 8080, host = '127.0.0.1' } = {}) {
@@ -43,20 +50,20 @@ export function startServer({ root = resolve(here, '../dist'), port = 8080, host
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
-      res.writeHead(400).end();
+      res.writeHead(400, TEXT).end('bad request');
       return;
     }
     let file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(403).end();
+      res.writeHead(403, TEXT).end('forbidden');
       return;
     }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file)) {
-      res.writeHead(404, HEADERS).end(`not found: ${path}`);
+      res.writeHead(404, TEXT).end(`not found: ${path}`);
       return;
     }
-    res.writeHead(200, { ...HEADERS, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size });
+    res.writeHead(200, { ...HEADERS, 'Content-Type': MIME[extname(file).toLowerCase()] ?? BINARY, 'Content-Length': statSync(file).size });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });

@@ -3,7 +3,8 @@
 // WebGPU) on SwiftShader, opted into explicitly with --use-angle=swiftshader
 // --enable-unsafe-swiftshader rather than through Chromium's automatic fallback to
 // software WebGL, which it reports as deprecated. Every console error, page error,
-// failed request and that deprecation warning is collected so a test can fail on it.
+// failed request, Content-Security-Policy violation and that deprecation warning is
+// collected so a test can fail on it.
 
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -28,10 +29,26 @@ export async function launch({ webgpu = false } = {}) {
   });
 }
 
-/** Open url in a fresh page; returns { page, problems } where problems collects console errors and page errors. */
+/**
+ * Open url in a fresh page and wait for it to boot; returns { page, problems, responses }:
+ * problems collects console errors, page errors, failed requests and CSP violations;
+ * responses every HTTP response the page received.
+ */
 export async function openPage(browser, url, { width = 1280, height = 800 } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
   const problems = [];
+  const responses = [];
+  page.on('response', (r) => responses.push(r));
+  // Chromium logs a CSP violation as a console error (caught below); the page's
+  // securitypolicyviolation event is reported as well, so a violation fails a test even
+  // if that console message were to change. (The binding and the init script are CDP's,
+  // not the page's, so the policy does not apply to them.)
+  await page.exposeFunction('__orientReportCspViolation', (v) => problems.push(`CSP violation: ${v}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__orientReportCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || '(none)'} at ${e.sourceFile || '?'}:${e.lineNumber} (${e.disposition})`);
+    });
+  });
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
     else if (msg.type() === 'warning' && SOFTWARE_FALLBACK_WARNING.test(msg.text())) problems.push(`console.warning: ${msg.text()}`);
@@ -40,5 +57,5 @@ export async function openPage(browser, url, { width = 1280, height = 800 } = {}
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
   await page.goto(url);
   await page.waitForFunction(() => window.orientReady === true, null, { timeout: 120_000 });
-  return { page, problems };
+  return { page, problems, responses };
 }

@@ -204,10 +204,11 @@ describe('the inference render against Blender training images', { timeout: 5 * 
         const png = readFileSync(resolve(here, '../fixtures/blender', item.image)).toString('base64');
         const d = await page.evaluate(
           async ([q, params, png]) => {
+            // PNG data URL -> RGBA, decoded from bytes: an <img> with a data: URL would be
+            // a CSP violation (img-src 'self'), createImageBitmap on a Blob is not a load.
             const pixels = async (url) => {
-              const img = new Image();
-              img.src = url;
-              await img.decode();
+              const bytes = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (ch) => ch.charCodeAt(0));
+              const img = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
               const c = new OffscreenCanvas(img.width, img.height);
               const g = c.getContext('2d');
               g.drawImage(img, 0, 0);
