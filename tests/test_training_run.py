@@ -126,11 +126,14 @@ def test_update_compiles_once(setup, reference):
 
 
 def damage(step_dir, how):
-    """A power cut's work on one checkpoint step: a truncated data file, or an empty _METADATA."""
-    files = sorted((p for p in step_dir.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    """A power cut's work on one checkpoint step: its array data files cut to half (the
+    OCDBT ``d/`` files; which one holds which leaf varies, so all of them), or an empty
+    ``_METADATA``."""
     if how == "truncate":
-        data = files[-1].read_bytes()
-        files[-1].write_bytes(data[: len(data) // 2])
+        data_files = [p for p in step_dir.rglob("*") if p.is_file() and p.parent.name == "d"]
+        assert data_files
+        for path in data_files:
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     else:
         [meta] = [p for p in step_dir.rglob("_METADATA") if "state" in p.parts]
         meta.write_bytes(b"")
