@@ -147,6 +147,7 @@ def test_a_broken_latest_checkpoint_is_moved_aside_and_the_one_before_resumes(se
     run_dir = tmp_path / "run"
     shutil.copytree(ref_dir, run_dir)
     assert Checkpoints(run_dir / "checkpoints").manager.all_steps() == [2, 4]
+    assert (run_dir / "checkpoints" / "4" / "sha256sums.json").is_file()  # recorded at save: checked before Orbax reads
     damage(run_dir / "checkpoints" / "4", how)
     resumed = run(setup, run_dir)  # falls back to step 2, re-trains 3 and 4 exactly
     out = capsys.readouterr().out
@@ -169,6 +170,8 @@ def test_when_no_checkpoint_restores_the_error_lists_what_was_tried(setup, refer
     shutil.copytree(reference[0], run_dir)
     for step in (2, 4):
         damage(run_dir / "checkpoints" / str(step), "truncate")
-    with pytest.raises(CheckpointError, match=r"no checkpoint in .* restores; tried 4 \(.*; moved to .*\); 2 \("):
+    with pytest.raises(
+        CheckpointError, match=r"no checkpoint in .* restores; tried 4 \(.* is damaged: .*; moved to .*\); 2 \("
+    ):
         run(setup, run_dir)
     assert len(list((run_dir / "checkpoints.broken").iterdir())) == 2

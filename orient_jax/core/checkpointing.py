@@ -11,6 +11,8 @@ which Orbax refuses to write, so those are taken from the target on restore.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +48,18 @@ class Checkpoints:
             force=True,
         )
         self.manager.wait_until_finished()
+        if jax.process_index() == 0:
+            _write_sums(self.directory / str(step))
 
     def restore(self, target: Any, step: int | None = None) -> tuple[Any, dict]:
-        """Restore into the structure (and shardings) of ``target``."""
+        """Restore into the structure (and shardings) of ``target``. The step's files are
+        checked against the sha256 recorded when it was saved first: a damaged step is a
+        ``CheckpointError`` before TensorStore reads it (its error path for a truncated
+        file can hang while cancelling the other reads)."""
         step = self.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
+        _verify_sums(self.directory / str(step), step)
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _flat(target))
         try:
             out = self.manager.restore(
@@ -109,6 +117,47 @@ def _like(restored: Any, target: Any) -> Any:
     if isinstance(target, jax.Array) and not getattr(target, "_committed", True):
         return jnp.asarray(np.asarray(restored))  # uncommitted, on the default device
     return restored
+
+
+SUMS = "sha256sums.json"  # written into each step's folder once Orbax has finished it
+
+
+def _files(step_dir: Path) -> dict[str, Path]:
+    return {str(p.relative_to(step_dir)): p for p in sorted(step_dir.rglob("*")) if p.is_file() and p.name != SUMS}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_sums(step_dir: Path) -> None:
+    sums = {name: _sha256(path) for name, path in _files(step_dir).items()}
+    tmp = step_dir / (SUMS + ".tmp")
+    tmp.write_text(json.dumps(sums, indent=1, sort_keys=True) + "\n")
+    tmp.replace(step_dir / SUMS)
+
+
+def _verify_sums(step_dir: Path, step: int) -> None:
+    """Raise CheckpointError naming the first file that is missing or changed since the
+    save. A step saved before sums were recorded (no file) is left to Orbax."""
+    try:
+        recorded = json.loads((step_dir / SUMS).read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"checkpoint {step} in {step_dir.parent}: its {SUMS} is unreadable ({e})") from None
+    present = _files(step_dir)
+    for name, digest in recorded.items():
+        if name not in present:
+            raise CheckpointError(f"checkpoint {step} in {step_dir.parent} is damaged: {name} is missing")
+        if _sha256(present[name]) != digest:
+            raise CheckpointError(
+                f"checkpoint {step} in {step_dir.parent} is damaged: {name} differs from what was saved"
+            )
 
 
 def _name(i: int) -> str:
