@@ -11,7 +11,6 @@ which Orbax refuses to write, so those are taken from the target on restore.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
+
+from orient_jax.core import stages
 
 
 class CheckpointError(RuntimeError):
@@ -122,20 +123,13 @@ def _like(restored: Any, target: Any) -> Any:
 SUMS = "sha256sums.json"  # written into each step's folder once Orbax has finished it
 
 
-def _files(step_dir: Path) -> dict[str, Path]:
-    return {str(p.relative_to(step_dir)): p for p in sorted(step_dir.rglob("*")) if p.is_file() and p.name != SUMS}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _hashes(step_dir: Path) -> dict[str, str]:
+    """sha256 of every file of a step, keyed by its path in the step (the sums file aside)."""
+    return stages.hash_paths(step_dir, sorted(p.name for p in step_dir.iterdir() if not p.name.startswith(SUMS)))
 
 
 def _write_sums(step_dir: Path) -> None:
-    sums = {name: _sha256(path) for name, path in _files(step_dir).items()}
+    sums = _hashes(step_dir)
     tmp = step_dir / (SUMS + ".tmp")
     tmp.write_text(json.dumps(sums, indent=1, sort_keys=True) + "\n")
     tmp.replace(step_dir / SUMS)
@@ -150,11 +144,11 @@ def _verify_sums(step_dir: Path, step: int) -> None:
         return
     except (OSError, ValueError) as e:
         raise CheckpointError(f"checkpoint {step} in {step_dir.parent}: its {SUMS} is unreadable ({e})") from None
-    present = _files(step_dir)
+    present = _hashes(step_dir)
     for name, digest in recorded.items():
         if name not in present:
             raise CheckpointError(f"checkpoint {step} in {step_dir.parent} is damaged: {name} is missing")
-        if _sha256(present[name]) != digest:
+        if present[name] != digest:
             raise CheckpointError(
                 f"checkpoint {step} in {step_dir.parent} is damaged: {name} differs from what was saved"
             )
