@@ -14,6 +14,13 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 ENV_AXIS = "env"
 
 
+def local_device() -> jax.Device:
+    """This process's first device. MJX's ``put_model``/``make_data`` default to
+    ``jax.devices()[0]``, which in a run of several processes belongs to process 0, so
+    every other process must name its own."""
+    return jax.local_devices()[0]
+
+
 def make_mesh() -> Mesh:
     return Mesh(np.asarray(jax.devices()), (ENV_AXIS,))
 

@@ -27,6 +27,7 @@ from brax.envs import base
 from mujoco import mjx
 
 from orient_jax import quat
+from orient_jax.core import sharding
 from orient_jax.envs import noise as noise_lib
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.tasks.rotation import mesh as mesh_lib
@@ -210,8 +211,8 @@ class RotationEnv(base.Env):
             else None
         )
         self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec, points, inertia))
-        self.mjx_model = mjx.put_model(self.mj_model)
-        self._data0 = mjx.make_data(self.mjx_model)
+        self.mjx_model = mjx.put_model(self.mj_model, device=sharding.local_device())
+        self._data0 = mjx.make_data(self.mjx_model, device=sharding.local_device())
         self.noise = noise_lib.load(config.noise_model) if config.noise_model else noise_lib.constant(config.noise_deg)
         self.observer = make_observer(spec, self.noise)
         self._cos_max_tilt = math.cos(math.radians(spec.success.max_tilt_deg))

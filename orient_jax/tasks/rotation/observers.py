@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from orient_jax import quat
 from orient_jax.envs.noise import NoiseModel
 from orient_jax.profiles.spec import TaskSpec
 
 Array = jax.Array
-IDENTITY = jnp.array([0.0, 0.0, 0.0, 1.0])
+IDENTITY = np.array([0.0, 0.0, 0.0, 1.0], np.float32)  # numpy: importing must not start a JAX backend
 
 
 class CubeObserver:
@@ -103,13 +104,14 @@ class PageObserver:
 
     def initial_memory(self) -> dict:
         """A page load: no frame counted, no prediction yet (simulation.js:25-32, 160-166)."""
+        identity = jnp.asarray(IDENTITY)
         return {
             "frame": jnp.zeros((), jnp.int32),
-            "held": IDENTITY,
+            "held": identity,
             "has_pred": jnp.zeros((), jnp.bool_),
-            "raw": IDENTITY,
-            "last_raw": IDENTITY,
-            "history": jnp.stack([IDENTITY, IDENTITY]),
+            "raw": identity,
+            "last_raw": identity,
+            "history": jnp.stack([identity, identity]),
             "actions": jnp.zeros((2, self.spec.action.size)),
             "first": jnp.ones((), jnp.bool_),  # no step has passed: the velocity slot is zero
         }
