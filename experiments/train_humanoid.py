@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.humanoid import PRESETS, get_preset
-from orient_jax.core import runs
+from experiments.configs.humanoid import GPU_PRESETS, PRESETS, get_preset
+from orient_jax.core import launch, runs
 from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.tasks.humanoid import evaluation as humanoid_eval
 from orient_jax.tasks.humanoid import run as humanoid_run
@@ -44,23 +44,33 @@ def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
     return summary
 
 
+def _one_process_for_dqn(exp: HumanoidExperiment, runtime: launch.Runtime) -> None:
+    if exp.algo == "dqn" and runtime.process_count > 1:
+        raise ValueError("the branching DQN trains in one process (its replay buffer is not sharded); use PPO")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="cpu", help="preset: " + ", ".join(sorted(PRESETS)))
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/humanoid"))
     parser.add_argument("--stop-after", type=int, help="stop after this many updates/calls (resume later)")
-    parser.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() first")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. dqn.bins=7")
+    launch.add_arguments(parser)
     args = parser.parse_args(argv)
-
-    if args.distributed:
-        import jax
-
-        jax.distributed.initialize()
     try:
+        runtime = launch.start(args)
+        print(runtime.line())
         exp, preset, run_dir = runs.open_run(
-            args.run, args.runs_root, args.config, args.overrides, HumanoidExperiment, "humanoid", get_preset
+            args.run,
+            args.runs_root,
+            args.config,
+            args.overrides,
+            HumanoidExperiment,
+            "humanoid",
+            get_preset,
+            check_inputs=lambda exp: _one_process_for_dqn(exp, runtime),
+            check_preset=lambda p: launch.check_backend(runtime, p, GPU_PRESETS, args.allow_cpu),
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -75,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if not finished:
         print(f"stopped early; resume with --run {run_dir}")
+        return 0
+    if not runtime.is_writer:  # process 0 evaluates and writes summary.json
         return 0
     print(json.dumps(finish(run_dir, exp)))
     return 0

@@ -14,8 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.rotation import PRESETS, get_preset
-from orient_jax.core import runs
+from experiments.configs.rotation import GPU_PRESETS, PRESETS, get_preset
+from orient_jax.core import launch, runs
 from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.config import RotationExperiment
@@ -27,16 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs/rotation"))
     parser.add_argument("--stop-after", type=int, help="stop after this many updates (resume later)")
-    parser.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() first")
     parser.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. ppo.learning_rate=1e-3")
+    launch.add_arguments(parser)
     args = parser.parse_args(argv)
-
-    if args.distributed:
-        import jax
-
-        jax.distributed.initialize()
     try:
+        runtime = launch.start(args)
+        print(runtime.line())
         exp, preset, run_dir = runs.open_run(
             args.run,
             args.runs_root,
@@ -46,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             "rotation",
             get_preset,
             check_inputs=rotation_run.check_inputs,
+            check_preset=lambda p: launch.check_backend(runtime, p, GPU_PRESETS, args.allow_cpu),
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -60,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if int(state.update_step) < exp.ppo.num_updates:
         print(f"stopped at update {int(state.update_step)} of {exp.ppo.num_updates}; resume with --run {run_dir}")
+        return 0
+    if not runtime.is_writer:  # process 0 evaluates and writes eval.json
         return 0
     if not args.no_eval and exp.eval_episodes:
         result = rotation_run.evaluate_policy_dir(

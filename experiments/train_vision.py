@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.vision import PRESETS, get_preset
-from orient_jax.core import runs
+from experiments.configs.vision import GPU_PRESETS, PRESETS, get_preset
+from orient_jax.core import launch, runs
 from orient_jax.core.checkpointing import CheckpointError
 from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-after", type=int, help="stop after this many steps (resume later)")
     parser.add_argument("--no-eval", action="store_true", help="skip the final test-set evaluation")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. epochs=10")
+    launch.add_arguments(parser, processes=False)
     args = parser.parse_args(argv)
     try:
+        runtime = launch.start(args)
+        print(runtime.line())
         exp, preset, run_dir = runs.open_run(
             args.run,
             args.runs_root,
@@ -43,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             "vision",
             get_preset,
             check_inputs=lambda exp: vision_run.check_inputs(exp, evaluate=not args.no_eval),
+            check_preset=lambda p: launch.check_backend(runtime, p, GPU_PRESETS, args.allow_cpu),
         )
     except (ValueError, FileNotFoundError, dataset.DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -41,6 +41,9 @@ PRESETS = {
     ),
 }
 
+# Presets sized for a GPU: the train script refuses them on the CPU without --allow-cpu.
+GPU_PRESETS = frozenset({"gpu"})
+
 
 def get_preset(name: str) -> VisionExperiment:
     if name not in PRESETS:

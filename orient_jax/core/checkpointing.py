@@ -86,7 +86,8 @@ class Checkpoints:
                 state, config = self.restore(target, step)
                 return state, config, step
             except CheckpointError as e:
-                moved = self._move_aside(step)
+                # Several processes see the same folder: none renames it under the others.
+                moved = self._move_aside(step) if jax.process_count() == 1 else "nowhere (a run of several processes)"
                 why = _first_line(e.__cause__) if e.__cause__ is not None else str(e)
                 tried.append(f"{step} ({why}; moved to {moved})")
                 warn(f"warning: checkpoint {step} in {self.directory} does not restore; moved it to {moved}")

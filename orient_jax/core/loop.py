@@ -19,6 +19,10 @@ everything else, the same way for all of them:
   the run keeps its last good checkpoint and its logs stay valid JSON. A metric with no
   value for a step (no episode ended) is None, not NaN.
 
+With several processes (``orient_jax.core.launch``) every process runs the loop and
+saves its shards of each checkpoint; process 0 alone writes the logs, the exported
+weights and the plot.
+
 The loop's position is the *step*: what a checkpoint is numbered by (PPO: updates, DQN:
 jitted calls, vision: gradient steps). A chunk advances it by one or more.
 """
@@ -106,15 +110,18 @@ def run(
     ``config`` (the run's config.json) is saved with every checkpoint. Ctrl-C or SIGTERM
     saves first, then re-raises. Returns the state and the step it ended at."""
     run_dir = Path(run_dir)
+    writer = runs.is_writer()
     ckpt = Checkpoints(run_dir / "checkpoints", keep=keep_checkpoints)
     logs = {name: runs.MetricsLog(run_dir / f"{name}.jsonl") for name in (METRICS, *program.logs)}
     state, start = runs.restore(run_dir, ckpt, program.init(), config)
     step = start or 0
-    for log in logs.values():  # rows written after the checkpoint go; a fresh run starts them empty
-        log.truncate_after(step)
+    if writer:
+        for log in logs.values():  # rows written after the checkpoint go; a fresh run starts them empty
+            log.truncate_after(step)
+    runs.barrier("logs_truncated")
     previous = logs[METRICS].read()
     elapsed = previous[-1]["wall_s"] if previous else 0.0
-    if start is not None:
+    if start is not None and writer:
         print(f"resumed {run_dir} at {program.unit} {start}")
     program.resumed({name: log.read() for name, log in logs.items()})
     stop = stop_after if stop_after is not None else float("inf")
@@ -123,11 +130,12 @@ def run(
         return program.progress(state, step) >= program.total
 
     def checkpoint() -> None:
-        ckpt.save(step, state, config)
-        program.save(state, step)
+        ckpt.save(step, state, config)  # every process: each writes its shards
+        if writer:
+            program.save(state, step)
 
     bar = tqdm(total=program.total, initial=min(program.progress(state, step), program.total), desc=program.name,
-               disable=not progress, dynamic_ncols=True)  # fmt: skip
+               disable=not (progress and writer), dynamic_ncols=True)  # fmt: skip
     t_last = time.perf_counter()
     with runs.sigterm_as_interrupt():
         try:
@@ -153,7 +161,7 @@ def run(
                                 f"{f'{program.unit} {kept}' if kept is not None else 'none yet'} in {run_dir}"
                             )
                 for name, log_rows in rows.items():  # before advancing: a checkpoint never lacks its rows
-                    for row in log_rows:
+                    for row in log_rows if writer else ():
                         logs[name].write({"update": done.step, **row})
                 before = program.progress(state, step)
                 state, step = done.state, done.step
@@ -173,5 +181,8 @@ def run(
         finally:
             bar.close()
             ckpt.close()
-            runs.plot_curves(logs[METRICS].read(), program.curve_keys, run_dir / "learning_curve.png", program.curve_x)
+            if writer:
+                curve = run_dir / "learning_curve.png"
+                runs.plot_curves(logs[METRICS].read(), program.curve_keys, curve, program.curve_x)
+    runs.barrier("run_finished")  # the policy process 0 exported is in place for every process
     return state, step

@@ -103,9 +103,23 @@ def prepare_run(run_dir: Path, exp, preset: str, inputs: dict[str, dict] | None 
     """Check that ``run_dir`` holds no other experiment, then write its config.json and
     meta.json. Returns the config record (what every checkpoint saves with it)."""
     config = config_record(exp, preset)
-    refuse_other_config(run_dir, config, type(exp))
-    write_metadata(run_dir, config, exp.seed, inputs)
+    if is_writer():  # with several processes, process 0 writes the run directory
+        refuse_other_config(run_dir, config, type(exp))
+        write_metadata(run_dir, config, exp.seed, inputs)
     return config
+
+
+def is_writer() -> bool:
+    """Whether this process writes run directories: the only process, or process 0 of several."""
+    return jax.process_index() == 0
+
+
+def barrier(name: str) -> None:
+    """Wait here for every process of a multi-process run (nothing in a single process)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(f"orient_jax.{name}")
 
 
 def open_run(
@@ -117,6 +131,7 @@ def open_run(
     kind: str,
     get_preset,
     check_inputs=None,
+    check_preset=None,
 ):
     """What a train script works on: (experiment, preset, run directory).
 
@@ -124,19 +139,36 @@ def open_run(
     ``refuse_other_config`` then rejects if they change it); otherwise ``get_preset(preset)``
     plus ``overrides``, in ``run`` or a new directory under ``runs_root``. A bad preset or
     override raises (ValueError, FileNotFoundError) before any directory is made, and so
-    does ``check_inputs(exp)``, which reads every input file the run will read (a noise
-    model, a dataset's manifest) and raises on a bad one. A run directory another process
-    is writing to raises ``RunInUse`` (a ValueError)."""
+    do ``check_preset(preset)`` (e.g. a GPU preset on the CPU) and ``check_inputs(exp)``,
+    which reads every input file the run will read (a noise model, a dataset's manifest)
+    and raises on a bad one. A run directory another process is writing to raises
+    ``RunInUse`` (a ValueError).
+
+    With several processes (``orient_jax.core.launch``) every process must name the same
+    ``run``; process 0 makes and locks it, and all of them have read it before any
+    process writes to it."""
+    several = jax.process_count() > 1
+    if several and run is None:
+        raise ValueError(
+            f"a run of {jax.process_count()} processes needs --run DIR, the same folder on every process "
+            "(on several machines, a shared filesystem)"
+        )
     if run is not None and (run / "config.json").exists():
         exp, preset = read_run_config(run, cls, kind)
     else:
         exp = get_preset(preset)
     exp = dataclass_config.apply_overrides(exp, overrides)
+    if check_preset is not None:
+        check_preset(preset)
     if check_inputs is not None:
         check_inputs(exp)
+    if run is not None:
+        refuse_other_config(run, config_record(exp, preset), cls)
     run_dir = run or new_run_dir(runs_root, preset)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    lock_run(run_dir)
+    if is_writer():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock_run(run_dir)
+    barrier("open_run")  # every process has read the folder; from here on process 0 writes it
     return exp, preset, run_dir
 
 
@@ -175,19 +207,30 @@ def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dic
     """Write config.json and meta.json (provenance). Overwrites meta on resume, never config.
     ``inputs`` names the files the run read, as ``file_record``s (e.g. a dataset's manifest,
     which holds every shard's sha256), so a re-run can tell whether it reads the same data."""
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    from orient_jax.core import launch
+
+    _write_atomically(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
     meta = {
         "seed": seed,
         "git_sha": git_sha(),
         "argv": sys.argv,
         "python": platform.python_version(),
         "packages": package_versions(),
+        "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "process_count": jax.process_count(),
+        "runtime": launch.current().record(),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "inputs": inputs or {},
     }
-    (run_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    _write_atomically(run_dir / "meta.json", json.dumps(meta, indent=2) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def non_finite(row: dict) -> list[str]:
