@@ -126,3 +126,43 @@ def test_bad_config_is_refused():
         HumanoidConfig(physics="pgs")
     with pytest.raises(ValueError, match="healthy_z"):
         HumanoidConfig(healthy_z=(2.0, 1.0))
+
+
+@pytest.mark.integration
+def test_physics_variants_keep_the_body_and_cut_only_the_solver_and_contacts():
+    from mujoco import mjx
+
+    from orient_jax.tasks.humanoid.env import Solver, mjx_model, tuned_model
+
+    def contacts(m):
+        return mjx.make_data(m)._impl.contact.dist.shape[0]
+
+    gym_model, lean = gymnasium_model(), mjx_model("lean")
+    same = ("body_mass", "body_inertia", "jnt_range", "dof_damping", "actuator_gear", "geom_size", "geom_friction")
+    for field in same:
+        np.testing.assert_array_equal(getattr(lean, field), getattr(gym_model, field), err_msg=field)
+    assert lean.ntendon == gym_model.ntendon == 2 and lean.opt.timestep == gym_model.opt.timestep
+    assert (lean.opt.iterations, lean.opt.ls_iterations) == (1, 4)
+    assert lean.opt.integrator == mujoco.mjtIntegrator.mjINT_EULER
+    assert contacts(mjx_model("gymnasium")) == 138
+    assert contacts(lean) == 2  # two foot spheres on the floor plane
+    assert contacts(tuned_model(Solver(contacts="floor"))) == 29  # 13 capsules x 2 + 3 spheres
+    assert contacts(tuned_model(Solver(contacts="all"))) == 138
+    with pytest.raises(ValueError, match="iterations"):
+        tuned_model(Solver(iterations=0))
+
+
+@pytest.mark.integration
+def test_a_blown_up_state_ends_the_episode_and_nothing_non_finite_comes_out():
+    env = HumanoidEnv(HumanoidConfig(physics="lean"))
+    state = jax.jit(env.reset)(jax.random.PRNGKey(0))
+    step = jax.jit(env.step)
+    fine = step(state, jnp.zeros(17))
+    assert float(fine.done) == 0.0 and float(fine.metrics["blew_up"]) == 0.0
+    data = state.pipeline_state
+    broken = state.replace(pipeline_state=data.replace(qvel=data.qvel.at[3].set(jnp.nan)))
+    out = step(broken, jnp.zeros(17))
+    assert float(out.done) == 1.0 and float(out.metrics["blew_up"]) == 1.0
+    assert float(out.reward) == 0.0
+    assert np.all(np.asarray(out.obs) == 0.0)
+    assert all(np.isfinite(float(v)) for v in out.metrics.values())

@@ -9,6 +9,7 @@ from orient_jax.tasks.humanoid.config import HumanoidExperiment
 from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 FAST = HumanoidConfig(physics="fast")
+LEAN = HumanoidConfig(physics="lean")
 # What dqn_seed adds to the published recipe (see there); dqn_test uses it too, so the
 # tiny test run and its ONNX export exercise every one of them.
 DQN_CHOICES = {"layer_norm": True, "td_loss": "mean", "n_step": 3, "dueling": True}
@@ -50,6 +51,27 @@ PRESETS = {
             total_env_steps=4_000_000,
         ),  # fmt: skip
         checkpoint_every=20,
+    ),
+    # The lean physics (docs/humanoid.md) on the 2-core CPU, full 1000-step episodes: shows
+    # that a policy trained in it walks in native Gymnasium before a GPU trains it at scale.
+    "lean_cpu": lambda: HumanoidExperiment(
+        algo="ppo",
+        env=LEAN,
+        episode_steps=1000,
+        ppo=PPOConfig(
+            num_envs=32,
+            rollout_length=256,
+            num_minibatches=8,
+            update_epochs=4,
+            hidden_sizes=(256, 256),
+            gamma=0.97,
+            reward_scale=0.1,
+            ent_coef=1e-3,
+            init_log_std=-0.7,
+            total_env_steps=3_000_000,
+        ),  # fmt: skip
+        checkpoint_every=20,
+        eval_episodes=32,
     ),
     # A smoke run of minutes on the CPU.
     "cpu": lambda: HumanoidExperiment(
@@ -124,6 +146,9 @@ PRESETS = {
         eval_episodes=4,
     ),
 }
+
+# Presets sized for a GPU: the train script refuses them on the CPU without --allow-cpu.
+GPU_PRESETS = frozenset({"gpu"})
 
 
 def get_preset(name: str) -> HumanoidExperiment:

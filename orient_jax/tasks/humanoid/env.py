@@ -25,10 +25,18 @@ The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
   ``qpos`` and ``qvel``. The 1000-step time limit is the wrapper's job
   (``orient_jax.envs.wrappers``).
 
-``physics`` trades fidelity for speed: ``"gymnasium"`` is the model above;
-``"fast"`` is the same bodies with Euler integration, a few Newton iterations and
-only floor contacts, for training on a CPU. A policy trained on either is scored
-on Gymnasium's own environment with ``experiments/eval_humanoid.py --gymnasium``.
+``physics`` trades fidelity for speed (``PHYSICS``; docs/humanoid.md measures each):
+
+* ``"gymnasium"``: the model above, for parity;
+* ``"lean"``: Gymnasium's model tuned the way MJX's own training models are: Euler,
+  one Newton iteration with at most four line-search steps, and only the feet touch
+  the floor (2 candidate contacts instead of 138). For training at scale;
+* ``"fast"``: Brax's copy of the bodies (no hip-knee tendons) with Euler, 4 Newton
+  iterations and every body part touching the floor; the physics of the CPU presets
+  trained before ``lean`` existed, kept so their runs stay reproducible.
+
+A policy trained on any of them is scored on Gymnasium's own environment with
+``experiments/eval_humanoid.py --gymnasium``.
 """
 
 from __future__ import annotations
@@ -43,10 +51,26 @@ import mujoco
 from brax.envs import base
 from mujoco import mjx
 
+from orient_jax.core import sharding
+
 BRAX_HUMANOID_XML = Path(brax.__file__).parent / "envs" / "assets" / "humanoid.xml"
 ACTION_LIMIT = 0.4
 OBS_SIZE = 376
-PHYSICS = ("gymnasium", "fast")
+PHYSICS = ("gymnasium", "lean", "fast")
+FEET = ("left_foot", "right_foot")
+
+
+@dataclasses.dataclass(frozen=True)
+class Solver:
+    """The knobs a physics variant turns on Gymnasium's model (see ``tuned_model``)."""
+
+    integrator: str = "euler"  # "euler" or "rk4"
+    iterations: int = 1  # Newton iterations
+    ls_iterations: int = 4  # line-search steps per Newton iteration
+    contacts: str = "feet"  # "all" geom pairs, every body part with the "floor", or only the "feet"
+
+
+LEAN = Solver()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,11 +124,39 @@ def mjx_model(physics: str = "gymnasium") -> mujoco.MjModel:
         model = gymnasium_model()
         model.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
         return model
+    if physics == "lean":
+        return tuned_model(LEAN)
     if physics == "fast":
         spec = mujoco.MjSpec.from_file(str(BRAX_HUMANOID_XML))
         model = _fast_spec(spec).compile()
         return model
     raise ValueError(f"physics must be one of {PHYSICS}, got {physics!r}")
+
+
+def tuned_model(solver: Solver) -> mujoco.MjModel:
+    """Gymnasium's model (bodies, tendons, margins, friction) with ``solver``'s settings.
+
+    The contact filter uses ``contype``/``conaffinity``, which MJX reads once when the
+    model is put on the device: geom pairs that cannot touch cost nothing per step.
+    """
+    if solver.integrator not in ("euler", "rk4") or solver.contacts not in ("all", "floor", "feet"):
+        raise ValueError(f"unknown solver settings {solver}")
+    if solver.iterations < 1 or solver.ls_iterations < 1:
+        raise ValueError(f"iterations and ls_iterations must be >= 1, got {solver}")
+    model = gymnasium_model()
+    for g in range(model.ngeom):
+        name = model.geom(g).name
+        if name == "floor":
+            continue
+        touches = solver.contacts != "feet" or name in FEET
+        model.geom_contype[g] = 1 if touches else 0
+        model.geom_conaffinity[g] = 1 if solver.contacts == "all" else 0
+    rk4 = solver.integrator == "rk4"
+    model.opt.integrator = mujoco.mjtIntegrator.mjINT_RK4 if rk4 else mujoco.mjtIntegrator.mjINT_EULER
+    model.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    model.opt.iterations = solver.iterations
+    model.opt.ls_iterations = solver.ls_iterations
+    return model
 
 
 def _fast_spec(spec: mujoco.MjSpec) -> mujoco.MjSpec:
@@ -123,11 +175,12 @@ def _fast_spec(spec: mujoco.MjSpec) -> mujoco.MjSpec:
 
 
 class HumanoidEnv(base.Env):
-    def __init__(self, config: HumanoidConfig = HumanoidConfig()):
+    def __init__(self, config: HumanoidConfig = HumanoidConfig(), mj_model: mujoco.MjModel | None = None):
+        """``mj_model`` replaces ``config.physics``'s model (to measure a candidate ``tuned_model``)."""
         self.config = config
-        self.mj_model = mjx_model(config.physics)
-        self.model = mjx.put_model(self.mj_model)
-        self._data0 = mjx.put_data(self.mj_model, mujoco.MjData(self.mj_model))
+        self.mj_model = mjx_model(config.physics) if mj_model is None else mj_model
+        self.model = mjx.put_model(self.mj_model, device=sharding.local_device())
+        self._data0 = mjx.put_data(self.mj_model, mujoco.MjData(self.mj_model), device=sharding.local_device())
         self._body_mass = jnp.asarray(self.mj_model.body_mass, jnp.float32)
         self.dt = config.frame_skip * float(self.mj_model.opt.timestep)
 
@@ -158,7 +211,8 @@ class HumanoidEnv(base.Env):
         # until the first integration step, and Gymnasium observes it so.
         data = data.replace(qpos=qpos)
         zero = jnp.zeros(())
-        metrics = {k: zero for k in ("forward_reward", "ctrl_cost", "contact_force_sq", "x_velocity", "height")}
+        names = ("forward_reward", "ctrl_cost", "contact_force_sq", "x_velocity", "height", "blew_up")
+        metrics = {k: zero for k in names}
         return base.State(data, self._observe(data), zero, zero, metrics, {})
 
     def step(self, state: base.State, action: jax.Array) -> base.State:
@@ -180,6 +234,12 @@ class HumanoidEnv(base.Env):
         lo, hi = c.healthy_z
         healthy = (height > lo) & (height < hi)
         reward = forward + c.healthy_reward - ctrl_cost - contact_cost
+        # A cheap solver can blow up (NaN or inf) where Gymnasium's would not. Such a step
+        # ends the episode with a zero reward and a zero observation, so nothing
+        # non-finite reaches the learner (a NaN times a zero mask is still NaN).
+        finite = jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all()
+        obs = self._observe(data)
+        finite = finite & jnp.isfinite(obs).all()
         metrics = {
             "forward_reward": forward,
             "ctrl_cost": ctrl_cost,
@@ -187,11 +247,13 @@ class HumanoidEnv(base.Env):
             "x_velocity": velocity[0],
             "height": height,
         }
+        metrics = {k: jnp.where(finite, v, 0.0) for k, v in metrics.items()}
+        metrics["blew_up"] = 1.0 - finite.astype(jnp.float32)
         return state.replace(
             pipeline_state=data,
-            obs=self._observe(data),
-            reward=reward,
-            done=1.0 - healthy.astype(jnp.float32),
+            obs=jnp.where(finite, obs, 0.0),
+            reward=jnp.where(finite, reward, 0.0),
+            done=1.0 - (healthy & finite).astype(jnp.float32),
             metrics=metrics,
         )
 

@@ -47,7 +47,8 @@ class ScaledActions(base.Wrapper):
 
 def build_ppo_trainer(exp: HumanoidExperiment) -> Trainer:
     env = wrap_for_training(ScaledActions(HumanoidEnv(exp.env)), exp.episode_steps)
-    return make_trainer(env, exp.ppo)
+    # The fraction of ended episodes that a physics blow-up ended (HumanoidEnv.step).
+    return make_trainer(env, exp.ppo, episode_metrics={"blew_up": "blow_up_rate"})
 
 
 def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
