@@ -33,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         runtime = launch.start(args)
-        print(runtime.line())
         exp, preset, run_dir = runs.open_run(
             args.run,
             args.runs_root,
@@ -44,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             get_preset,
             check_inputs=rotation_run.check_inputs,
             check_preset=lambda p: launch.check_backend(runtime, p, GPU_PRESETS, args.allow_cpu),
+            on_valid=lambda: print(runtime.line(), flush=True),  # the first line of every run
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

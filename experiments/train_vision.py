@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         runtime = launch.start(args)
-        print(runtime.line())
         exp, preset, run_dir = runs.open_run(
             args.run,
             args.runs_root,
@@ -47,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             get_preset,
             check_inputs=lambda exp: vision_run.check_inputs(exp, evaluate=not args.no_eval),
             check_preset=lambda p: launch.check_backend(runtime, p, GPU_PRESETS, args.allow_cpu),
+            on_valid=lambda: print(runtime.line(), flush=True),  # the first line of every run
         )
     except (ValueError, FileNotFoundError, dataset.DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)

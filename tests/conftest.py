@@ -17,6 +17,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+# The train scripts turn JAX's persistent compile cache on (orient_jax.core.launch): in the
+# tests it lives in a folder of this session, never in the user's cache.
+if "ORIENT_JAX_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["ORIENT_JAX_CACHE"] = tempfile.mkdtemp(prefix="orient-jax-test-cache-")
 
 from tests.render_helpers import find_render_python, render_tiny  # noqa: E402
 

@@ -119,6 +119,8 @@ def test_batch_divisibility_is_checked_up_front():
         (["--config", "test", "ppo.num_envs=1.5"], "ppo.num_envs: cannot read '1.5' as a whole number"),
         (["--config", "test", "ppo.learning_rate=nan"], "ppo.learning_rate: cannot read 'nan' as a finite number"),
         (["--config", "test", "env.noise_model=/nonexistent.json"], "noise model /nonexistent.json not found"),
+        (["--config", "gpu"], "preset 'gpu' is sized for a GPU, but JAX runs on the CPU here"),
+        (["--config", "test", "--coordinator", "127.0.0.1:1"], "missing --num-processes, --process-id"),
     ],
 )
 def test_train_script_reports_bad_config(root, args, message, tmp_path):

@@ -22,19 +22,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(devices: int) -> dict:
+def _env(devices: int, cache) -> dict:
     env = dict(os.environ)
     flags = "--xla_cpu_multi_thread_eigen=false"
     if devices > 1:
         flags += f" --xla_force_host_platform_device_count={devices}"
     env["XLA_FLAGS"] = flags
-    env["ORIENT_JAX_CACHE"] = ""  # each test run compiles: what is compared is the arithmetic
+    env["ORIENT_JAX_CACHE"] = str(cache)
     return env
 
 
 def _train(run_dir, extra, env) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "experiments.train_rotation", "--config", "test", "--run", str(run_dir), "--no-eval",
-           "--no-compile-cache", *extra]  # fmt: skip
+           *extra]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -52,21 +52,23 @@ def _params(run_dir):
 def test_two_processes_train_together_and_match_one_process_on_two_devices(tmp_path):
     port = _free_port()
     shared = tmp_path / "two-processes"
-    procs = [
-        _train(shared, ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)], _env(1))
-        for i in range(2)
-    ]
+    unused_cache, cache = tmp_path / "unused-cache", tmp_path / "cache"
+    job = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--no-compile-cache"]
+    procs = [_train(shared, [*job, "--process-id", str(i)], _env(1, unused_cache)) for i in range(2)]
     outs = [p.communicate(timeout=540) for p in procs]
     for i, (p, (out, err)) in enumerate(zip(procs, outs)):
         assert p.returncode == 0, f"process {i} failed:\n{out}\n{err[-3000:]}"
-    assert outs[0][0].splitlines()[0].startswith("backend: cpu (2 x cpu, 1 local; process 0 of 2)"), outs[0][0]
+    first = "backend: cpu (2 x cpu, 1 local; process 0 of 2); compile cache: off"
+    assert outs[0][0].splitlines()[0] == first, outs[0][0]
     assert "process 1 of 2" in outs[1][0].splitlines()[0]
+    assert not unused_cache.exists()  # --no-compile-cache
 
     single = tmp_path / "one-process"
-    ref = _train(single, [], _env(2))
+    ref = _train(single, [], _env(2, cache))
     out, err = ref.communicate(timeout=540)
     assert ref.returncode == 0, f"{out}\n{err[-3000:]}"
-    assert out.splitlines()[0].startswith("backend: cpu (2 x cpu, 2 local)")
+    assert out.splitlines()[0] == f"backend: cpu (2 x cpu, 2 local); compile cache: {cache}"
+    assert any(p.is_file() for p in cache.rglob("*")), "the compile cache is on by default and gets the executables"
 
     # Process 0 alone wrote the logs: one row per update, not one per process.
     rows = [json.loads(line) for line in (shared / "metrics.jsonl").read_text().splitlines()]
@@ -116,3 +118,13 @@ def test_process_arguments_are_all_or_none_and_checked():
     for args, message in bad:
         with pytest.raises(ValueError, match=message.replace(".", r"\.")):
             parse(*args)
+
+
+@pytest.mark.unit
+def test_a_gpu_preset_on_the_cpu_needs_allow_cpu():
+    cpu = launch.Runtime("cpu", 1, 1, "cpu", 0, 1, None)
+    with pytest.raises(ValueError, match="--allow-cpu"):
+        launch.check_backend(cpu, "gpu", {"gpu"}, allow_cpu=False)
+    launch.check_backend(cpu, "gpu", {"gpu"}, allow_cpu=True)
+    launch.check_backend(cpu, "cpu", {"gpu"}, allow_cpu=False)
+    launch.check_backend(launch.Runtime("gpu", 1, 1, "H200", 0, 1, None), "gpu", {"gpu"}, allow_cpu=False)

@@ -132,6 +132,7 @@ def open_run(
     get_preset,
     check_inputs=None,
     check_preset=None,
+    on_valid=None,
 ):
     """What a train script works on: (experiment, preset, run directory).
 
@@ -142,7 +143,8 @@ def open_run(
     do ``check_preset(preset)`` (e.g. a GPU preset on the CPU) and ``check_inputs(exp)``,
     which reads every input file the run will read (a noise model, a dataset's manifest)
     and raises on a bad one. A run directory another process is writing to raises
-    ``RunInUse`` (a ValueError).
+    ``RunInUse`` (a ValueError). ``on_valid()`` runs once all of that has passed, before
+    anything is made or any process waits for the others (a run's first log line).
 
     With several processes (``orient_jax.core.launch``) every process must name the same
     ``run``; process 0 makes and locks it, and all of them have read it before any
@@ -164,6 +166,8 @@ def open_run(
         check_inputs(exp)
     if run is not None:
         refuse_other_config(run, config_record(exp, preset), cls)
+    if on_valid is not None:
+        on_valid()
     run_dir = run or new_run_dir(runs_root, preset)
     if is_writer():
         run_dir.mkdir(parents=True, exist_ok=True)
