@@ -4,13 +4,18 @@
 #               (DEMO_SERVE=0: stop after the figures; stages already done are skipped)
 #   make test   set everything up, lint, run the test suite (every tier, npm and Chromium)
 # And:
-#   make setup      just the main venv (.venv: the pinned requirements, then this package, editable)
+#   make setup      just the main venv (.venv: the pinned requirements, then this package, editable);
+#                   on a machine where `nvidia-smi -L` lists a GPU it adds the CUDA 12 build of the
+#                   same JAX (requirements-cuda.txt); ACCEL=cpu or ACCEL=cuda chooses by hand
 #   make test-fast  the unit tier only (pytest -m unit, and the web unit tests): under a minute
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+# cuda where an NVIDIA GPU answers, else cpu. The choice is part of the stamp: changing it reinstalls.
+ACCEL ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo cuda || echo cpu)
+STAMP := $(VENV)/.installed-$(ACCEL)-$(shell cat requirements.txt requirements-cuda.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+CUDA_PLUGINS := jax-cuda12-plugin jax-cuda12-pjrt
 export PYTHONUNBUFFERED := 1
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
@@ -27,11 +32,14 @@ PY_CHECK = $(1) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/de
 NODE_CHECK = node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null || { \
 	echo "error: Node.js >= 20.19 with npm is required (node is $$(node --version 2>&1 || echo missing))" >&2; exit 2; }
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-cuda.txt constraints.txt pyproject.toml
+	@case "$(ACCEL)" in cpu|cuda) ;; *) echo "error: ACCEL must be cpu or cuda, got '$(ACCEL)'" >&2; exit 2;; esac
 	@test -x $(PYTHON) || $(call PY_CHECK,$(PY))
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(if $(filter cuda,$(ACCEL)),$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-cuda.txt -c constraints.txt,$(PYTHON) -m pip uninstall --quiet --yes $(CUDA_PLUGINS) 2>/dev/null)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@echo "setup: JAX for $(ACCEL) ($$($(PYTHON) -c 'import jax; print(jax.__version__, jax.default_backend(), len(jax.devices()), "device(s)")' 2>/dev/null | tail -1))"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
