@@ -1,8 +1,10 @@
 """Throughput benchmark: env steps/s across batch sizes (MJX vs native MuJoCo), PPO
-training steps/s (ours vs brax.training, same env and batch shape), and time to 95 %
-re-orientation success.
+training steps/s (ours vs brax.training, same env and batch shape), time to 95 %
+re-orientation success, and the Humanoid (env steps/s of each physics with its compile
+time and XLA cost, and PPO steps/s).
 
     python -m experiments.benchmark --suite cpu --out runs/benchmark/cpu
+    python -m experiments.benchmark --suite gpu-quick --out runs/benchmark/gpu-quick   # <= 8 min on one GPU
     python -m experiments.benchmark --suite gpu --out runs/benchmark/gpu
     python -m experiments.benchmark --suite cpu --task test_box     # another task profile
     python -m experiments.benchmark --suite cpu --only env --only ppo  # some sections only
@@ -21,8 +23,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from experiments.configs import humanoid as humanoid_configs
 from orient_jax import profiles
 from orient_jax.agents.ppo.config import PPOConfig
+from orient_jax.tasks.humanoid import benchmark as humanoid_bench
+from orient_jax.tasks.humanoid.env import HumanoidConfig
 from orient_jax.tasks.rotation import benchmark as bench
 
 
@@ -36,9 +41,20 @@ class Suite:
     ttt_eval_every: int
     ttt_eval_episodes: int
     ttt_max_seconds: float
+    # The Humanoid: env steps of each physics at each batch (with compile time), then PPO
+    # on the first physics. Physics listed in ``humanoid_small_only`` get the smallest batch only.
+    humanoid_batches: tuple[int, ...] = ()
+    humanoid_physics: tuple[str, ...] = ("lean", "gymnasium")
+    humanoid_small_only: tuple[str, ...] = ()
+    humanoid_steps: int = 20
+    humanoid_ppo: PPOConfig | None = None
+    humanoid_ppo_updates: int = 2
 
 
-SECTIONS = ("env", "ppo", "ttt")
+SECTIONS = ("env", "ppo", "ttt", "humanoid")
+
+# The Humanoid ``gpu`` preset's PPO shape (experiments/configs/humanoid.py).
+HUMANOID_GPU_PPO = humanoid_configs.get_preset("gpu").ppo
 
 SUITES = {
     # Seconds of work per job: exercises every code path (the test suite runs it).
@@ -58,6 +74,11 @@ SUITES = {
         ttt_eval_every=1,
         ttt_eval_episodes=8,
         ttt_max_seconds=60,
+        humanoid_batches=(4,),
+        humanoid_physics=("lean",),
+        humanoid_steps=2,
+        humanoid_ppo=PPOConfig(num_envs=4, rollout_length=4, num_minibatches=2, update_epochs=1, hidden_sizes=(32, 32)),
+        humanoid_ppo_updates=1,
     ),
     # 2 cores: MJX batches stay <= 1024 (XLA CPU can deadlock above).
     "cpu": Suite(
@@ -76,6 +97,9 @@ SUITES = {
         ttt_eval_every=5,
         ttt_eval_episodes=256,
         ttt_max_seconds=240,
+        humanoid_batches=(32,),  # XLA on the CPU deadlocked on MJX Humanoid batches of 64 and 256
+        humanoid_physics=("lean", "fast", "gymnasium"),
+        humanoid_ppo=PPOConfig(num_envs=32, rollout_length=64, num_minibatches=4, update_epochs=4),
     ),
     "gpu": Suite(
         env_batches=(64, 256, 1024, 4096, 16384, 65536),
@@ -93,6 +117,34 @@ SUITES = {
         ttt_eval_every=10,
         ttt_eval_episodes=1024,
         ttt_max_seconds=900,
+        humanoid_batches=(1024, 4096, 16384, 65536),
+        humanoid_physics=("lean", "fast", "gymnasium"),
+        humanoid_small_only=("gymnasium",),
+        humanoid_ppo=HUMANOID_GPU_PPO,
+        humanoid_ppo_updates=10,
+    ),
+    # One GPU in at most 8 minutes: the figures the README quotes, and nothing else.
+    "gpu-quick": Suite(
+        env_batches=(4096, 16384, 65536),
+        env_steps=64,
+        ppo=PPOConfig(num_envs=8192, rollout_length=32, num_minibatches=16, update_epochs=4, total_env_steps=10**9),
+        ppo_updates=5,
+        ttt=PPOConfig(
+            num_envs=8192,
+            rollout_length=16,
+            num_minibatches=8,
+            update_epochs=4,
+            anneal_lr=False,
+            total_env_steps=20_000_000,
+        ),
+        ttt_eval_every=10,
+        ttt_eval_episodes=1024,
+        ttt_max_seconds=180,
+        humanoid_batches=(4096, 16384, 65536),
+        humanoid_physics=("lean", "gymnasium"),
+        humanoid_small_only=("gymnasium",),
+        humanoid_ppo=HUMANOID_GPU_PPO,
+        humanoid_ppo_updates=5,
     ),
 }
 
@@ -139,6 +191,26 @@ def markdown(results: dict) -> str:
                 f"{row[k]:.0f}" if row.get(k) is not None else "-" for k in ("wall_s", "wall_s_excluding_evals")
             )
             lines.append(f"| {row['trainer']} | {row['reached']} | {train} | {wall} | {row['env_steps'] or '-'} |")
+    envs = [r for r in results.get("humanoid", []) if r["kind"] == "humanoid_env"]
+    if envs:
+        lines += [
+            "",
+            "| Humanoid physics | Batch | Contacts | Env steps/s | Physics steps/s | Compile s "
+            "| XLA flops / env step | XLA bytes / env step |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in envs:
+            lines.append(
+                f"| {r['physics']} | {r['batch']} | {r['candidate_contacts']} | {r['env_steps_per_s']:,.0f} | "
+                f"{r['physics_steps_per_s']:,.0f} | {r['compile_s']:.1f} | {r['flops_per_env_step']:,.0f} | "
+                f"{r['bytes_per_env_step']:,.0f} |"
+            )
+    for r in (r for r in results.get("humanoid", []) if r["kind"] == "humanoid_ppo"):
+        lines.append(
+            f"\nHumanoid PPO ({r['physics']}, {r['num_envs']} envs x {r['rollout_length']}): "
+            f"**{r['env_steps_per_s']:,.0f} env steps/s** ({r['physics_steps_per_s']:,.0f} physics steps/s), "
+            f"compile {r['compile_s']:.1f} s"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -176,11 +248,22 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=SECTIONS,
         action="append",
-        help="run only this section (repeatable): env (env steps/s), ppo (trainer steps/s), ttt (time to 95 %%)",
+        help="run only this section (repeatable): env (env steps/s), ppo (trainer steps/s), ttt (time to 95 %%), "
+        "humanoid (Humanoid env steps/s per physics, with compile, and Humanoid PPO)",
     )
     parser.add_argument("--task", default="cube", help=f"task profile: {', '.join(profiles.names())}")
+    parser.add_argument("--allow-cpu", action="store_true", help="run a GPU suite on the CPU anyway")
     args = parser.parse_args(argv)
     suite = SUITES[args.suite]
+    import jax
+
+    if args.suite.startswith("gpu") and jax.default_backend() == "cpu" and not args.allow_cpu:
+        print(
+            f"error: suite {args.suite!r} is sized for a GPU, but JAX runs on the CPU here; "
+            "pass --allow-cpu to run it anyway",
+            file=sys.stderr,
+        )
+        return 2
     try:
         spec = profiles.get(args.task)
     except ValueError as e:
@@ -191,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     sections = [x for x in SECTIONS if x in (args.only or SECTIONS)]
     results = {"suite": args.suite, "sections": sections, "task": spec.name, "host": bench.host_description(),
-               "env": [], "ppo": [], "time_to_threshold": []}  # fmt: skip
+               "env": [], "ppo": [], "time_to_threshold": [], "humanoid": []}  # fmt: skip
 
     jobs = []
     for name in bench.ENVS if "env" in sections else ():
@@ -214,6 +297,20 @@ def main(argv: list[str] | None = None) -> int:
             return bench.time_to_threshold_brax(*ttt, max_env_steps=budget)
 
         jobs.append(("time_to_threshold", brax_ttt))
+
+    if "humanoid" in sections:
+        for physics in suite.humanoid_physics:
+            batches = suite.humanoid_batches[:1] if physics in suite.humanoid_small_only else suite.humanoid_batches
+            for batch in batches:
+                jobs.append(
+                    ("humanoid", lambda p=physics, b=batch: humanoid_bench.step_cost(p, b, suite.humanoid_steps))
+                )
+        if suite.humanoid_ppo is not None:
+            exp = dataclasses.replace(
+                humanoid_configs.get_preset("gpu"), env=HumanoidConfig(physics=suite.humanoid_physics[0])
+            )
+            exp = dataclasses.replace(exp, ppo=suite.humanoid_ppo)
+            jobs.append(("humanoid", lambda: humanoid_bench.ppo_steps(exp, suite.humanoid_ppo_updates)))
 
     for section, job in tqdm(jobs, desc="benchmark", unit="job"):
         row = job()

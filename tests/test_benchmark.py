@@ -51,6 +51,31 @@ def test_smoke_time_to_threshold_section(root, tmp_path):
     assert "Time to 95 % success" in md
 
 
+@pytest.mark.slow
+def test_smoke_humanoid_section(root, tmp_path):
+    results, md = _smoke(root, tmp_path, "humanoid")
+    envs = [r for r in results["humanoid"] if r["kind"] == "humanoid_env"]
+    assert [(r["physics"], r["batch"]) for r in envs] == [("lean", 4)]
+    row = envs[0]
+    assert row["candidate_contacts"] == 2 and row["solver"]["iterations"] == 1
+    assert row["flops_per_env_step"] > 0 and row["bytes_per_env_step"] > 0 and row["compile_s"] > 0
+    assert row["physics_steps_per_s"] == pytest.approx(5 * row["env_steps_per_s"])
+    (ppo,) = [r for r in results["humanoid"] if r["kind"] == "humanoid_ppo"]
+    assert ppo["physics"] == "lean" and ppo["env_steps_per_s"] > 0 and ppo["compile_s"] > 0
+    assert not results["env"] and not results["ppo"] and not results["time_to_threshold"]
+    assert "Humanoid physics" in md and "Humanoid PPO (lean" in md and "nan" not in md.lower()
+
+
+@pytest.mark.e2e
+def test_a_gpu_suite_on_the_cpu_needs_allow_cpu(root, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.benchmark", "--suite", "gpu-quick", "--out", str(tmp_path / "b")],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.startswith("error: suite 'gpu-quick' is sized for a GPU")
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "b").exists()
+
+
 @pytest.mark.unit
 def test_suites_share_one_batch_shape_between_trainers():
     for suite in SUITES.values():
