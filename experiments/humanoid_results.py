@@ -1,6 +1,7 @@
 """Collect the Humanoid comparison into docs/results/humanoid.json.
 
     python -m experiments.humanoid_results --dqn runs/humanoid/dqn_seed --ppo runs/humanoid/ppo200
+    python -m experiments.humanoid_results --ppo-1000 runs/humanoid/gpu   # adds the 1000-step figures
 
 Reads each run's config and logs (a run still in progress is reported as such, with its
 figures so far), scores each policy in Gymnasium's native Humanoid-v4 (20 episodes by
@@ -42,14 +43,58 @@ def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
     return entry
 
 
+def ppo_1000_entry(run_dir: Path, onnx: Path, episodes: int, seed: int = 2024) -> dict:
+    """A PPO run on Gymnasium's 1000-step episodes, scored as the issue's goal asks: its
+    exported ONNX, deterministic, in native Gymnasium Humanoid-v4, ``episodes`` episodes."""
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path} not found: the run has not finished")
+    summary = json.loads(summary_path.read_text())
+    if summary.get("episode_steps") != 1000 or summary.get("algo") != "ppo":
+        raise ValueError(f"{run_dir} is not a PPO run on 1000-step episodes")
+    scored = humanoid_eval.evaluate_gymnasium(humanoid_eval.onnx_policy(onnx), episodes, 1000, seed, jit=False)
+    exp, preset = runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")
+    return {
+        "ppo_gymnasium_1000_mean": scored["mean_return"],
+        "ppo_gymnasium_1000_episodes": episodes,
+        "ppo_train_wall_s": summary.get("process_wall_s"),
+        "ppo_1000": {
+            "run": str(run_dir),
+            "preset": preset,
+            "physics": exp.env.physics,
+            "onnx": str(onnx),
+            "runtime": summary.get("runtime"),
+            "env_steps": summary.get("env_steps"),
+            "eval_gymnasium_onnx": scored,
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dqn", type=Path, required=True)
+    parser.add_argument("--dqn", type=Path)
     parser.add_argument("--ppo", type=Path)
+    parser.add_argument("--ppo-1000", type=Path, help="a finished PPO run on 1000-step episodes (the gpu preset)")
+    parser.add_argument("--onnx", type=Path, default=humanoid_run.SHIPPED_DIR / "humanoid_ppo.onnx",
+                        help="--ppo-1000's export (default models/humanoid/humanoid_ppo.onnx)")  # fmt: skip
     parser.add_argument("--latency", type=Path, default=humanoid_run.SHIPPED_DIR / "humanoid.json")
     parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
     parser.add_argument("--gymnasium-episodes", type=int, default=20, help="also score in Gymnasium (0: skip)")
     args = parser.parse_args(argv)
+    if args.dqn is None and args.ppo_1000 is None:
+        parser.error("give --dqn RUN (the comparison) and/or --ppo-1000 RUN (merged into --out)")
+    if args.dqn is None:
+        try:
+            entry = ppo_1000_entry(args.ppo_1000, args.onnx, args.gymnasium_episodes or 20)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        result = json.loads(args.out.read_text()) if args.out.exists() else {}
+        result.update(entry)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
+        print(json.dumps({k: v for k, v in entry.items() if k != "ppo_1000"}))
+        return 0
     try:
         dqn = run_entry(args.dqn, args.gymnasium_episodes)
         ppo = run_entry(args.ppo, args.gymnasium_episodes) if args.ppo else None

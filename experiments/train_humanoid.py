@@ -11,17 +11,21 @@ evaluation), reward plots (PNG; for DQN also interactive 3D HTML).
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from pathlib import Path
+import time
 
-from experiments.configs.humanoid import GPU_PRESETS, PRESETS, get_preset
-from orient_jax.core import launch, runs
-from orient_jax.core.checkpointing import CheckpointError
-from orient_jax.tasks.humanoid import evaluation as humanoid_eval
-from orient_jax.tasks.humanoid import run as humanoid_run
-from orient_jax.tasks.humanoid.config import HumanoidExperiment
+STARTED = time.perf_counter()  # before the heavy imports: a run's wall time includes them
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from experiments.configs.humanoid import GPU_PRESETS, PRESETS, get_preset  # noqa: E402
+from orient_jax.core import launch, runs  # noqa: E402
+from orient_jax.core.checkpointing import CheckpointError  # noqa: E402
+from orient_jax.tasks.humanoid import evaluation as humanoid_eval  # noqa: E402
+from orient_jax.tasks.humanoid import run as humanoid_run  # noqa: E402
+from orient_jax.tasks.humanoid.config import HumanoidExperiment  # noqa: E402
 
 PUBLISHED_PEAK = 454.41  # the earlier project's DQN, episode 348 (../shared/DESIGN.md)
 
@@ -31,6 +35,10 @@ def finish(run_dir: Path, exp: HumanoidExperiment) -> dict:
     from orient_jax.tasks.humanoid import plots
 
     summary = {"algo": exp.algo, "episode_steps": exp.episode_steps, **humanoid_eval.training_summary(run_dir, exp)}
+    # This process from start to the end of training: imports, compiles and all (a resumed
+    # run counts only its last part; metrics.jsonl's wall_s adds up every part's updates).
+    summary["process_wall_s"] = round(time.perf_counter() - STARTED, 1)
+    summary["runtime"] = launch.current().record()
     if exp.eval_episodes:
         policy, _ = humanoid_run.load_policy(run_dir)
         summary["eval_mjx"] = humanoid_eval.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)

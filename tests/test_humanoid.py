@@ -166,3 +166,18 @@ def test_a_blown_up_state_ends_the_episode_and_nothing_non_finite_comes_out():
     assert float(out.reward) == 0.0
     assert np.all(np.asarray(out.obs) == 0.0)
     assert all(np.isfinite(float(v)) for v in out.metrics.values())
+
+
+@pytest.mark.integration
+def test_an_exported_policy_is_scored_in_gymnasium_by_onnxruntime(root):
+    from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+
+    policy = humanoid_eval.onnx_policy(root / "models" / "humanoid" / "humanoid_ppo.onnx")
+    obs = native_env().reset(seed=0)[0]
+    action = policy(obs)
+    assert action.shape == (17,) and np.all(np.abs(action) <= 0.4 + 1e-6)
+    result = humanoid_eval.evaluate_gymnasium(policy, episodes=2, episode_steps=5, seed=0, jit=False)
+    assert result["episodes"] == 2 and result["mean_length"] == 5.0  # the shipped PPO stands 5 steps
+    assert 20 < result["mean_return"] < 30  # about 5 per step: alive bonus, small velocity and control terms
+    with pytest.raises(ValueError, match=r"not \[batch, 376\] -> \[batch, 17\]"):
+        humanoid_eval.onnx_policy(root / "web" / "public" / "models" / "policy.onnx")  # the cube's policy

@@ -68,7 +68,7 @@ PRESETS = {
             reward_scale=0.1,
             ent_coef=1e-3,
             init_log_std=-0.7,
-            total_env_steps=3_000_000,
+            total_env_steps=10_000_000,
         ),  # fmt: skip
         checkpoint_every=20,
         eval_episodes=32,

@@ -48,18 +48,41 @@ def evaluate_mjx(policy: Policy, exp: HumanoidExperiment, episodes: int, seed: i
     return summarize(np.concatenate(returns), np.concatenate(lengths), T)
 
 
-def evaluate_gymnasium(policy: Policy, episodes: int, episode_steps: int, seed: int) -> dict:
-    """Score in Gymnasium's own Humanoid-v4 (native MuJoCo, PGS): the real thing."""
+def onnx_policy(path: str | Path) -> Callable[[np.ndarray], np.ndarray]:
+    """An exported policy (``experiments.export_humanoid``) as onnxruntime runs it: one
+    observation [376] -> actions [17], in Gymnasium's units."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    if list(inp.shape[1:]) != [376] or list(out.shape[1:]) != [17]:
+        raise ValueError(f"{path} maps {inp.name}{inp.shape} -> {out.name}{out.shape}, not [batch, 376] -> [batch, 17]")
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        return session.run([out.name], {inp.name: np.asarray(obs, np.float32)[None]})[0][0]
+
+    return act
+
+
+def evaluate_gymnasium(policy: Policy, episodes: int, episode_steps: int, seed: int, jit: bool = True) -> dict:
+    """Score in Gymnasium's own Humanoid-v4 (native MuJoCo, PGS): the real thing.
+    ``jit=False`` for a policy that is not JAX (``onnx_policy``)."""
     import gymnasium as gym  # noqa: PLC0415  (test/eval-only dependency)
 
     env = gym.make("Humanoid-v4", max_episode_steps=episode_steps)
-    act = jax.jit(policy)
+    if jit:
+        jitted = jax.jit(policy)
+
+        def act(obs):
+            return np.asarray(jitted(jnp.asarray(obs, jnp.float32)))
+    else:
+        act = policy
     returns, lengths = [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
         total, n, done = 0.0, 0, False
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(np.asarray(act(jnp.asarray(obs, jnp.float32))))
+            obs, reward, terminated, truncated, _ = env.step(np.asarray(act(obs), np.float64))
             total, n, done = total + reward, n + 1, terminated or truncated
         returns.append(total)
         lengths.append(n)
