@@ -54,10 +54,20 @@ def test_two_processes_train_together_and_match_one_process_on_two_devices(tmp_p
     shared = tmp_path / "two-processes"
     unused_cache, cache = tmp_path / "unused-cache", tmp_path / "cache"
     job = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--no-compile-cache"]
-    procs = [_train(shared, [*job, "--process-id", str(i)], _env(1, unused_cache)) for i in range(2)]
-    outs = [p.communicate(timeout=540) for p in procs]
-    for i, (p, (out, err)) in enumerate(zip(procs, outs)):
-        assert p.returncode == 0, f"process {i} failed:\n{out}\n{err[-3000:]}"
+
+    def together(extra):
+        procs = [_train(shared, [*job, *extra, "--process-id", str(i)], _env(1, unused_cache)) for i in range(2)]
+        outs = [p.communicate(timeout=540) for p in procs]
+        for i, (p, (out, err)) in enumerate(zip(procs, outs)):
+            assert p.returncode == 0, f"process {i} failed:\n{out}\n{err[-3000:]}"
+        return outs
+
+    # Stopped after 2 of 4 updates and resumed: the checkpoint both processes wrote their
+    # shards of is restored by both, as Orbax's multi-host rules have it.
+    together(["--stop-after", "2"])
+    assert json.loads((shared / "policy" / "policy.json").read_text())["update"] == 2
+    outs = together([])
+    assert "resumed" in outs[0][0] and "resumed" not in outs[1][0]  # process 0 alone reports
     first = "backend: cpu (2 x cpu, 1 local; process 0 of 2); compile cache: off"
     assert outs[0][0].splitlines()[0] == first, outs[0][0]
     assert "process 1 of 2" in outs[1][0].splitlines()[0]
@@ -70,7 +80,7 @@ def test_two_processes_train_together_and_match_one_process_on_two_devices(tmp_p
     assert out.splitlines()[0] == f"backend: cpu (2 x cpu, 2 local); compile cache: {cache}"
     assert any(p.is_file() for p in cache.rglob("*")), "the compile cache is on by default and gets the executables"
 
-    # Process 0 alone wrote the logs: one row per update, not one per process.
+    # Process 0 alone wrote the logs: one row per update, not one per process or per part.
     rows = [json.loads(line) for line in (shared / "metrics.jsonl").read_text().splitlines()]
     assert [r["update"] for r in rows] == [1, 2, 3, 4]
     meta = json.loads((shared / "meta.json").read_text())
