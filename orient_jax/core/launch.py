@@ -173,5 +173,5 @@ def check_backend(runtime: Runtime, preset: str, accelerator_presets, allow_cpu:
     if preset in accelerator_presets and runtime.backend == "cpu" and not allow_cpu:
         raise ValueError(
             f"preset {preset!r} is sized for a GPU, but JAX runs on the CPU here (no CUDA jaxlib, or no GPU "
-            "visible: see README, 'GPU'); pass --allow-cpu to run it anyway"
+            "visible: see 'Which JAX you get' in the README); pass --allow-cpu to run it anyway"
         )
