@@ -29,7 +29,6 @@ from orient_jax.tasks.humanoid.env import PHYSICS, Solver
 CANDIDATES: dict[str, str | Solver] = {
     **{name: name for name in PHYSICS},
     "lean+floor": Solver(contacts="floor"),
-    "lean+4iter": Solver(iterations=4, ls_iterations=8),
     "lean+rk4": Solver(integrator="rk4"),
 }
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
@@ -73,6 +75,9 @@ PRESETS = {
         checkpoint_every=20,
         eval_episodes=32,
     ),
+    # lean_cpu on the lean4 physics (4 Newton iterations): does the solver budget decide
+    # how well a policy transfers to native Gymnasium? (docs/humanoid.md)
+    "lean4_cpu": lambda: dataclasses.replace(PRESETS["lean_cpu"](), env=HumanoidConfig(physics="lean4")),
     # A smoke run of minutes on the CPU.
     "cpu": lambda: HumanoidExperiment(
         algo="ppo",
