@@ -98,7 +98,7 @@ SUITES = {
         ttt_eval_episodes=256,
         ttt_max_seconds=240,
         humanoid_batches=(32,),  # XLA on the CPU deadlocked on MJX Humanoid batches of 64 and 256
-        humanoid_physics=("lean", "fast", "gymnasium"),
+        humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
         humanoid_ppo=PPOConfig(num_envs=32, rollout_length=64, num_minibatches=4, update_epochs=4),
     ),
     "gpu": Suite(
@@ -118,7 +118,7 @@ SUITES = {
         ttt_eval_episodes=1024,
         ttt_max_seconds=900,
         humanoid_batches=(1024, 4096, 16384, 65536),
-        humanoid_physics=("lean", "fast", "gymnasium"),
+        humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
         humanoid_small_only=("gymnasium",),
         humanoid_ppo=HUMANOID_GPU_PPO,
         humanoid_ppo_updates=10,
@@ -141,7 +141,7 @@ SUITES = {
         ttt_eval_episodes=1024,
         ttt_max_seconds=180,
         humanoid_batches=(4096, 16384, 65536),
-        humanoid_physics=("lean",),  # the gymnasium physics compiles for ~2 min: in the `gpu` suite
+        humanoid_physics=("floor4",),  # the gpu preset's; the others (gymnasium: ~2 min of compile) in `gpu`
         humanoid_ppo=HUMANOID_GPU_PPO,
         humanoid_ppo_updates=5,
     ),

@@ -148,6 +148,8 @@ def test_physics_variants_keep_the_body_and_cut_only_the_solver_and_contacts():
     assert contacts(lean) == 2  # two foot spheres on the floor plane
     lean4 = mjx_model("lean4")
     assert (lean4.opt.iterations, lean4.opt.ls_iterations, contacts(lean4)) == (4, 8, 2)
+    floor4 = mjx_model("floor4")
+    assert (floor4.opt.iterations, floor4.opt.ls_iterations, contacts(floor4)) == (4, 8, 29)
     assert contacts(tuned_model(Solver(contacts="floor"))) == 29  # 13 capsules x 2 + 3 spheres
     assert contacts(tuned_model(Solver(contacts="all"))) == 138
     with pytest.raises(ValueError, match="iterations"):

@@ -32,6 +32,7 @@ The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
   one Newton iteration with at most four line-search steps, and only the feet touch
   the floor (2 candidate contacts instead of 138). For training at scale;
 * ``"lean4"``: ``lean`` with 4 Newton iterations of up to 8 line-search steps;
+* ``"floor4"``: ``lean4`` with every body part touching the floor (29 contacts);
 * ``"fast"``: Brax's copy of the bodies (no hip-knee tendons) with Euler, 4 Newton
   iterations and every body part touching the floor; the physics of the CPU presets
   trained before ``lean`` existed, kept so their runs stay reproducible.
@@ -57,7 +58,7 @@ from orient_jax.core import sharding
 BRAX_HUMANOID_XML = Path(brax.__file__).parent / "envs" / "assets" / "humanoid.xml"
 ACTION_LIMIT = 0.4
 OBS_SIZE = 376
-PHYSICS = ("gymnasium", "lean", "lean4", "fast")
+PHYSICS = ("gymnasium", "lean", "lean4", "floor4", "fast")
 FEET = ("left_foot", "right_foot")
 
 
@@ -73,6 +74,7 @@ class Solver:
 
 LEAN = Solver()
 LEAN4 = Solver(iterations=4, ls_iterations=8)  # lean with fast's solver budget
+FLOOR4 = Solver(iterations=4, ls_iterations=8, contacts="floor")  # and every body part on the floor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +132,8 @@ def mjx_model(physics: str = "gymnasium") -> mujoco.MjModel:
         return tuned_model(LEAN)
     if physics == "lean4":
         return tuned_model(LEAN4)
+    if physics == "floor4":
+        return tuned_model(FLOOR4)
     if physics == "fast":
         spec = mujoco.MjSpec.from_file(str(BRAX_HUMANOID_XML))
         model = _fast_spec(spec).compile()
