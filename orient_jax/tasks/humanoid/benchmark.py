@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 
 import jax
+import mujoco
 from mujoco import mjx
 
+from orient_jax.agents.ppo.throughput import timed_updates
 from orient_jax.core.sharding import local_device
 from orient_jax.envs.wrappers import wrap_for_training
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
@@ -74,17 +76,7 @@ def ppo_steps(exp: HumanoidExperiment, updates: int, seed: int = 0) -> dict:
     """Steady-state env steps/s of PPO on the Humanoid (rollout + GAE + SGD), compile apart."""
     from orient_jax.tasks.humanoid.run import build_ppo_trainer
 
-    trainer = build_ppo_trainer(exp)
-    t0 = time.perf_counter()
-    state = trainer.init(jax.random.PRNGKey(seed))
-    state, _ = trainer.update(state)
-    jax.block_until_ready(state.params)
-    compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(updates):
-        state, _ = trainer.update(state)
-    jax.block_until_ready(state.params)
-    seconds = time.perf_counter() - t0
+    compile_s, seconds = timed_updates(build_ppo_trainer(exp), updates, seed)
     return {
         "kind": "humanoid_ppo",
         "physics": exp.env.physics,
@@ -99,8 +91,6 @@ def ppo_steps(exp: HumanoidExperiment, updates: int, seed: int = 0) -> dict:
 
 
 def _describe(m) -> dict:
-    import mujoco
-
     return {
         "integrator": mujoco.mjtIntegrator(m.opt.integrator).name.removeprefix("mjINT_").lower(),
         "iterations": int(m.opt.iterations),

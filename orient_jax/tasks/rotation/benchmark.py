@@ -22,6 +22,7 @@ from mujoco import rollout as mj_rollout
 from orient_jax import quat
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.agents.ppo.networks import PolicyParams, policy_apply
+from orient_jax.agents.ppo.throughput import timed_updates
 from orient_jax.agents.ppo.train import make_trainer
 from orient_jax.envs.wrappers import wrap_for_training
 from orient_jax.profiles.spec import TaskSpec
@@ -158,16 +159,7 @@ def mjx_physics(spec: TaskSpec, batch: int, steps: int, repeats: int = 3) -> dic
 def ppo_ours(spec: TaskSpec, config: PPOConfig, updates: int, seed: int = 0) -> dict:
     """Steady-state env steps/s of our PPO (rollout + GAE + SGD), compile apart."""
     trainer = make_trainer(wrap_for_training(RotationEnv(spec), spec.episode_steps), config)
-    t0 = time.perf_counter()
-    state = trainer.init(jax.random.PRNGKey(seed))
-    state, _ = trainer.update(state)
-    jax.block_until_ready(state.params)
-    compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(updates):
-        state, metrics = trainer.update(state)
-    jax.block_until_ready(state.params)
-    seconds = time.perf_counter() - t0
+    compile_s, seconds = timed_updates(trainer, updates, seed)
     return {
         "kind": "ppo",
         "trainer": "orient_jax",
