@@ -16,6 +16,24 @@ LEAN = HumanoidConfig(physics="lean")
 # tiny test run and its ONNX export exercise every one of them.
 DQN_CHOICES = {"layer_norm": True, "td_loss": "mean", "n_step": 3, "dueling": True}
 
+
+def cpu_ppo(total_env_steps: int) -> PPOConfig:
+    """PPO for the 2-core CPU: 32 envs (at 256, three tries, XLA deadlocked: idle, never
+    returned; DESIGN.md) x 256 steps, 2x256, discount 0.97, rewards x 0.1."""
+    return PPOConfig(
+        num_envs=32,
+        rollout_length=256,
+        num_minibatches=8,
+        update_epochs=4,
+        hidden_sizes=(256, 256),
+        gamma=0.97,
+        reward_scale=0.1,
+        ent_coef=1e-3,
+        init_log_std=-0.7,
+        total_env_steps=total_env_steps,
+    )
+
+
 PRESETS = {
     # The published DQN: 2x512 ReLU, Adam 3e-4, MSE, clip 1.0, tau 0.005, replay 100k,
     # batch 64, epsilon x0.995 per episode down to 0.01, 1000 episodes x 200 steps,
@@ -34,24 +52,12 @@ PRESETS = {
     "dqn_plain": lambda: HumanoidExperiment(
         algo="dqn", env=FAST, episode_steps=200, dqn=DQNConfig(), checkpoint_every=50
     ),
-    # PPO on the same 200-step episodes, for the comparison in docs/results.md. 32 envs: at
-    # 256 (three tries) XLA on the 2-core CPU deadlocked (idle, never returned; DESIGN.md).
+    # PPO on the same 200-step episodes, for the comparison in docs/results.md.
     "ppo200": lambda: HumanoidExperiment(
         algo="ppo",
         env=FAST,
         episode_steps=200,
-        ppo=PPOConfig(
-            num_envs=32,
-            rollout_length=256,
-            num_minibatches=8,
-            update_epochs=4,
-            hidden_sizes=(256, 256),
-            gamma=0.97,
-            reward_scale=0.1,
-            ent_coef=1e-3,
-            init_log_std=-0.7,
-            total_env_steps=4_000_000,
-        ),  # fmt: skip
+        ppo=cpu_ppo(total_env_steps=4_000_000),
         checkpoint_every=20,
     ),
     # The lean physics (docs/humanoid.md) on the 2-core CPU, full 1000-step episodes: shows
@@ -60,18 +66,7 @@ PRESETS = {
         algo="ppo",
         env=LEAN,
         episode_steps=1000,
-        ppo=PPOConfig(
-            num_envs=32,
-            rollout_length=256,
-            num_minibatches=8,
-            update_epochs=4,
-            hidden_sizes=(256, 256),
-            gamma=0.97,
-            reward_scale=0.1,
-            ent_coef=1e-3,
-            init_log_std=-0.7,
-            total_env_steps=10_000_000,
-        ),  # fmt: skip
+        ppo=cpu_ppo(total_env_steps=10_000_000),
         checkpoint_every=20,
         eval_episodes=32,
     ),
