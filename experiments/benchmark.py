@@ -56,6 +56,29 @@ SECTIONS = ("env", "ppo", "ttt", "humanoid")
 # The Humanoid ``gpu`` preset's PPO shape (experiments/configs/humanoid.py).
 HUMANOID_GPU_PPO = humanoid_configs.get_preset("gpu").ppo
 
+GPU = Suite(
+    env_batches=(64, 256, 1024, 4096, 16384, 65536),
+    env_steps=128,
+    ppo=PPOConfig(num_envs=8192, rollout_length=32, num_minibatches=16, update_epochs=4, total_env_steps=10**9),
+    ppo_updates=10,
+    ttt=PPOConfig(
+        num_envs=8192,
+        rollout_length=16,
+        num_minibatches=8,
+        update_epochs=4,
+        anneal_lr=False,
+        total_env_steps=50_000_000,
+    ),
+    ttt_eval_every=10,
+    ttt_eval_episodes=1024,
+    ttt_max_seconds=900,
+    humanoid_batches=(1024, 4096, 16384, 65536),
+    humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
+    humanoid_small_only=("gymnasium",),
+    humanoid_ppo=HUMANOID_GPU_PPO,
+    humanoid_ppo_updates=10,
+)
+
 SUITES = {
     # Seconds of work per job: exercises every code path (the test suite runs it).
     "smoke": Suite(
@@ -101,48 +124,18 @@ SUITES = {
         humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
         humanoid_ppo=PPOConfig(num_envs=32, rollout_length=64, num_minibatches=4, update_epochs=4),
     ),
-    "gpu": Suite(
-        env_batches=(64, 256, 1024, 4096, 16384, 65536),
-        env_steps=128,
-        ppo=PPOConfig(num_envs=8192, rollout_length=32, num_minibatches=16, update_epochs=4, total_env_steps=10**9),
-        ppo_updates=10,
-        ttt=PPOConfig(
-            num_envs=8192,
-            rollout_length=16,
-            num_minibatches=8,
-            update_epochs=4,
-            anneal_lr=False,
-            total_env_steps=50_000_000,
-        ),
-        ttt_eval_every=10,
-        ttt_eval_episodes=1024,
-        ttt_max_seconds=900,
-        humanoid_batches=(1024, 4096, 16384, 65536),
-        humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
-        humanoid_small_only=("gymnasium",),
-        humanoid_ppo=HUMANOID_GPU_PPO,
-        humanoid_ppo_updates=10,
-    ),
+    "gpu": GPU,
     # One GPU in at most 8 minutes: the figures the README quotes, and nothing else.
-    "gpu-quick": Suite(
+    "gpu-quick": dataclasses.replace(
+        GPU,
         env_batches=(4096, 16384, 65536),
         env_steps=64,
-        ppo=PPOConfig(num_envs=8192, rollout_length=32, num_minibatches=16, update_epochs=4, total_env_steps=10**9),
         ppo_updates=5,
-        ttt=PPOConfig(
-            num_envs=8192,
-            rollout_length=16,
-            num_minibatches=8,
-            update_epochs=4,
-            anneal_lr=False,
-            total_env_steps=20_000_000,
-        ),
-        ttt_eval_every=10,
-        ttt_eval_episodes=1024,
+        ttt=dataclasses.replace(GPU.ttt, total_env_steps=20_000_000),
         ttt_max_seconds=180,
         humanoid_batches=(4096, 16384, 65536),
         humanoid_physics=("floor4",),  # the gpu preset's; the others (gymnasium: ~2 min of compile) in `gpu`
-        humanoid_ppo=HUMANOID_GPU_PPO,
+        humanoid_small_only=(),
         humanoid_ppo_updates=5,
     ),
 }
