@@ -72,9 +72,12 @@ class Solver:
     contacts: str = "feet"  # "all" geom pairs, every body part with the "floor", or only the "feet"
 
 
-LEAN = Solver()
-LEAN4 = Solver(iterations=4, ls_iterations=8)  # lean with fast's solver budget
-FLOOR4 = Solver(iterations=4, ls_iterations=8, contacts="floor")  # and every body part on the floor
+# The variants that are Gymnasium's model with other solver settings (see ``tuned_model``).
+TUNED = {
+    "lean": Solver(),
+    "lean4": Solver(iterations=4, ls_iterations=8),  # lean with fast's solver budget
+    "floor4": Solver(iterations=4, ls_iterations=8, contacts="floor"),  # and every body part on the floor
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,12 +131,8 @@ def mjx_model(physics: str = "gymnasium") -> mujoco.MjModel:
         model = gymnasium_model()
         model.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
         return model
-    if physics == "lean":
-        return tuned_model(LEAN)
-    if physics == "lean4":
-        return tuned_model(LEAN4)
-    if physics == "floor4":
-        return tuned_model(FLOOR4)
+    if physics in TUNED:
+        return tuned_model(TUNED[physics])
     if physics == "fast":
         spec = mujoco.MjSpec.from_file(str(BRAX_HUMANOID_XML))
         model = _fast_spec(spec).compile()
