@@ -24,9 +24,6 @@ from orient_jax.tasks.humanoid import run as humanoid_run
 
 
 def score_onnx(args: argparse.Namespace) -> int:
-    if args.episodes <= 0:
-        print("error: --episodes must be positive", file=sys.stderr)
-        return 2
     try:
         policy = humanoid_eval.onnx_policy(args.onnx)
     except Exception as e:  # onnxruntime raises its own types for a missing or bad file
@@ -52,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gymnasium", action="store_true", help="score in Gymnasium's native Humanoid-v4")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
+    if args.episodes <= 0:
+        print("error: --episodes must be positive", file=sys.stderr)
+        return 2
     if args.onnx is not None:
         return score_onnx(args)
     try:
@@ -59,9 +59,6 @@ def main(argv: list[str] | None = None) -> int:
         policy, info = humanoid_run.load_policy(args.run)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.episodes <= 0:
-        print("error: --episodes must be positive", file=sys.stderr)
         return 2
     if args.episode_steps:
         exp = dataclasses.replace(exp, episode_steps=args.episode_steps)

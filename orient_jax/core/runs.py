@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jax
 
-from orient_jax.core import dataclass_config
+from orient_jax.core import dataclass_config, launch
 
 PACKAGES = (
     "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "brax", "mujoco", "mujoco-mjx", "numpy", "jax2onnx",
@@ -211,8 +211,6 @@ def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dic
     """Write config.json and meta.json (provenance). Overwrites meta on resume, never config.
     ``inputs`` names the files the run read, as ``file_record``s (e.g. a dataset's manifest,
     which holds every shard's sha256), so a re-run can tell whether it reads the same data."""
-    from orient_jax.core import launch
-
     _write_atomically(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
     meta = {
         "seed": seed,
