@@ -36,13 +36,13 @@ from pathlib import Path
 
 from experiments.configs import rotation as rotation_presets
 from experiments.configs import vision as vision_presets
-from orient_jax import profiles
+from orient_jax import paths, profiles
 from orient_jax.core import dataclass_config, stages
 from orient_jax.export import contract
 from orient_jax.vision import dataset
 from render import config as render_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = paths.REPO
 ROOT = Path("runs/demo")
 PROFILE = "cube"  # the task profile the demo's web app serves
 _FILES = profiles.get(PROFILE).artifacts

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from experiments import json_output
+from orient_jax import paths
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.env import RotationEnvConfig
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(args: argparse.Namespace, doc: json_output.Document) -> int:
 
-    path = args.run or rotation_run.SHIPPED_POLICY
+    path = args.run or paths.SHIPPED_POLICY
     try:
         spec = rotation_run.policy_profile(path)
         env_config = RotationEnvConfig()

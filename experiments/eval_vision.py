@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from experiments import json_output
-from orient_jax.vision import dataset, model_io
+from orient_jax import paths
+from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
 
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate(args: argparse.Namespace, doc: json_output.Document) -> int:
-    out = args.out or (args.run if args.run is not None else model_io.SHIPPED_POSE_MODEL / "eval")
+    out = args.out or (args.run if args.run is not None else paths.SHIPPED_POSE_MODEL / "eval")
     try:
         result = vision_run.evaluate(args.run, args.data, out, batch=args.batch)
     except (FileNotFoundError, ValueError, dataset.DatasetError) as e:

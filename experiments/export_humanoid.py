@@ -20,6 +20,7 @@ import jax
 import numpy as np
 
 from experiments import json_output
+from orient_jax import paths
 from orient_jax.export import contract, latency
 from orient_jax.export.humanoid import export_humanoid_policy, parity
 from orient_jax.export.onnx_export import save_atomic
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dqn", type=Path, help="DQN run directory (or policy folder)")
     parser.add_argument("--ppo", type=Path, help="PPO run directory (or policy folder)")
-    parser.add_argument("--out", type=Path, default=humanoid_run.SHIPPED_DIR, help="default models/humanoid")
+    parser.add_argument("--out", type=Path, default=paths.SHIPPED_HUMANOID, help="default models/humanoid")
     parser.add_argument("--latency", type=int, default=1000, metavar="RUNS", help="batch-1 runs to time (0: skip)")
     parser.add_argument(
         "--parity-inputs",

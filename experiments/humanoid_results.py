@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from experiments.configs.humanoid import get_preset
+from orient_jax import paths
 from orient_jax.core import dataclass_config as config_lib
 from orient_jax.core import runs
 from orient_jax.tasks.humanoid import evaluation as humanoid_eval
@@ -75,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dqn", type=Path)
     parser.add_argument("--ppo", type=Path)
     parser.add_argument("--ppo-1000", type=Path, help="a finished PPO run on 1000-step episodes (the gpu preset)")
-    parser.add_argument("--onnx", type=Path, default=humanoid_run.SHIPPED_DIR / "humanoid_ppo.onnx",
+    parser.add_argument("--onnx", type=Path, default=paths.SHIPPED_HUMANOID / "humanoid_ppo.onnx",
                         help="--ppo-1000's export (default models/humanoid/humanoid_ppo.onnx)")  # fmt: skip
-    parser.add_argument("--latency", type=Path, default=humanoid_run.SHIPPED_DIR / "humanoid.json")
+    parser.add_argument("--latency", type=Path, default=paths.SHIPPED_HUMANOID / "humanoid.json")
     parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
     parser.add_argument("--gymnasium-episodes", type=int, default=20, help="also score in Gymnasium (0: skip)")
     args = parser.parse_args(argv)

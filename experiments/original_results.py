@@ -20,7 +20,9 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "original_runtime.json"
+from orient_jax import paths
+
+OUT = paths.RESULTS / "original_runtime.json"
 
 
 class ResultsError(ValueError):

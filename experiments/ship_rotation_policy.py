@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from orient_jax import paths
 from orient_jax.core import shipping
 from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.tasks.rotation.env import RotationEnvConfig
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: success {result['success_rate']:.4f} < {args.min_success}; not shipped", file=sys.stderr)
         return 1
     source = args.run / "policy" if (args.run / "policy").is_dir() else args.run
-    staging = shipping.stage(rotation_run.SHIPPED_POLICY)  # the shipped pair changes all at once, or not at all
+    staging = shipping.stage(paths.SHIPPED_POLICY)  # the shipped pair changes all at once, or not at all
     for name in ("policy.json", "policy.msgpack"):
         shutil.copy2(source / name, staging / name)
     info = json.loads((staging / "policy.json").read_text())
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     if (args.run / "config.json").exists():
         info["training_config"] = json.loads((args.run / "config.json").read_text())
     (staging / "policy.json").write_text(json.dumps(info, indent=2, allow_nan=False) + "\n")
-    shipping.commit(staging, rotation_run.SHIPPED_POLICY)
-    print(f"shipped {source} -> {rotation_run.SHIPPED_POLICY}")
+    shipping.commit(staging, paths.SHIPPED_POLICY)
+    print(f"shipped {source} -> {paths.SHIPPED_POLICY}")
     return 0
 
 

@@ -16,8 +16,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from orient_jax import paths
 from orient_jax.core import shipping
-from orient_jax.vision import dataset, model_io
+from orient_jax.vision import dataset
 from orient_jax.vision import run as vision_run
 
 
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-median", type=float, default=2.0)
     parser.add_argument("--max-p95", type=float, default=8.0)
     args = parser.parse_args(argv)
-    staging = shipping.stage(model_io.SHIPPED_POSE_MODEL)  # the shipped model changes all at once, or not at all
+    staging = shipping.stage(paths.SHIPPED_POSE_MODEL)  # the shipped model changes all at once, or not at all
     try:
         result = vision_run.evaluate(args.run, args.data, staging / "eval")
     except (FileNotFoundError, ValueError, dataset.DatasetError) as e:
@@ -52,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         info["training_config"] = json.loads((args.run / "config.json").read_text())
     (staging / "model.json").write_text(json.dumps(info, indent=2, allow_nan=False) + "\n")
     (staging / "eval" / "errors_deg.npy").unlink()  # 8 KB per 2k images, not worth shipping
-    shipping.commit(staging, model_io.SHIPPED_POSE_MODEL)
-    print(f"shipped {source} -> {model_io.SHIPPED_POSE_MODEL}")
+    shipping.commit(staging, paths.SHIPPED_POSE_MODEL)
+    print(f"shipped {source} -> {paths.SHIPPED_POSE_MODEL}")
     return 0
 
 

@@ -21,7 +21,7 @@ from onnx import helper
 
 from experiments import check_onnx
 from experiments import export as export_cli
-from orient_jax import profiles
+from orient_jax import paths, profiles
 from orient_jax.agents.normalization import RunningStats
 from orient_jax.agents.ppo import policy_io
 from orient_jax.agents.ppo.networks import make_networks
@@ -88,7 +88,7 @@ def tiny(tmp_path_factory):
 def exported(tiny, tmp_path_factory):
     """The export pipeline run once on the tiny runs: (out dir, manifest)."""
     out = tmp_path_factory.mktemp("models")
-    tiny_data = pipeline.REPO / "data" / "tiny"
+    tiny_data = paths.REPO / "data" / "tiny"
     options = pipeline.ExportOptions(
         out=out,
         vision_run=tiny["root"] / "vision",
@@ -413,7 +413,7 @@ def test_export_refuses_a_contract_failure_and_ships_nothing(tiny, tmp_path, mon
     real = onnx_export.export_policy
     monkeypatch.setattr(pipeline.onnx_export, "export_policy", lambda *a: _add_noise(real(*a), "RandomNormalLike"))
     options = pipeline.ExportOptions(out=out, vision_run=None, policy_run=tiny["root"] / "rotation", parity_random=8)
-    monkeypatch.setattr(model_io, "SHIPPED_POSE_MODEL", tmp_path / "no-pose-model")
+    monkeypatch.setattr(paths, "SHIPPED_POSE_MODEL", tmp_path / "no-pose-model")
     with pytest.raises(pipeline.RefusedError, match="RandomNormalLike"):
         pipeline.run_export(options, log=lambda _: None)
     assert sorted(p.name for p in out.iterdir()) == ["policy.onnx"]  # no staging left, nothing replaced
@@ -421,7 +421,7 @@ def test_export_refuses_a_contract_failure_and_ships_nothing(tiny, tmp_path, mon
 
 
 def test_export_without_a_pose_model_ships_the_policy_alone(tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(model_io, "SHIPPED_POSE_MODEL", tmp_path / "no-pose-model")
+    monkeypatch.setattr(paths, "SHIPPED_POSE_MODEL", tmp_path / "no-pose-model")
     notes = []
     options = pipeline.ExportOptions(out=tmp_path / "models", policy_run=tiny["root"] / "rotation", parity_random=8)
     manifest = pipeline.run_export(options, log=notes.append)
@@ -457,7 +457,7 @@ def test_shipped_files_pass_the_contract():
 
 # --- the browser's runtime ----------------------------------------------------------------
 
-WEB_ORT = pipeline.REPO / "web" / "node_modules" / "onnxruntime-web"
+WEB_ORT = paths.REPO / "web" / "node_modules" / "onnxruntime-web"
 
 
 def test_web_runtime_parity_compares_the_bench_output(exported):
@@ -476,7 +476,7 @@ def test_onnxruntime_web_runs_the_export_like_onnxruntime(exported):
     out, _ = exported
     node = shutil.which("node")
     assert node, "node is needed for the web runtime"
-    bench = pipeline.REPO / "web" / "bench" / "ort-latency.mjs"
+    bench = paths.REPO / "web" / "bench" / "ort-latency.mjs"
     cmd = [node, str(bench), "--dir", str(out), "--runs", "3", "--warmup", "1"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from experiments import ship_rotation_policy
+from orient_jax import paths
 from orient_jax.core import shipping
-from orient_jax.tasks.rotation import run as rotation_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,9 +72,9 @@ def test_commit_replaces_and_leaves_nothing_behind(tmp_path):
 @pytest.mark.integration
 def test_ship_rotation_policy_dying_mid_copy_keeps_the_shipped_pair(tmp_path, monkeypatch, capsys):
     shipped = tmp_path / "rotation_policy"
-    shutil.copytree(rotation_run.SHIPPED_POLICY, shipped)
+    shutil.copytree(paths.SHIPPED_POLICY, shipped)
     before = {p.name: p.read_bytes() for p in shipped.iterdir()}
-    monkeypatch.setattr(rotation_run, "SHIPPED_POLICY", shipped)
+    monkeypatch.setattr(paths, "SHIPPED_POLICY", shipped)
     args = ["--run", str(ROOT / "models/rotation_policy"), "--episodes", "16", "--min-success", "0"]
     real_copy = shutil.copy2
 

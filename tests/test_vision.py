@@ -14,7 +14,7 @@ from flax import nnx
 
 from experiments import eval_vision, train_vision
 from experiments.configs.vision import get_preset
-from orient_jax import profiles, quat
+from orient_jax import paths, profiles, quat
 from orient_jax.envs import noise
 from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
 from orient_jax.vision import data as data_lib
@@ -294,7 +294,7 @@ def test_shipped_model_sees_fresh_renders_and_its_eval_meets_the_goal(tiny_image
     pred = vision_run.predict(model, tiny_images.images, CUBE.onnx, batch=32)
     errors = train_lib.angular_errors_deg(pred, tiny_images.quats)
     assert np.median(errors) < 4.0, np.sort(errors)
-    shipped = json.loads((model_io.SHIPPED_POSE_MODEL / "eval" / "vision_eval.json").read_text())
+    shipped = json.loads((paths.SHIPPED_POSE_MODEL / "eval" / "vision_eval.json").read_text())
     assert shipped["n"] >= 2048 and shipped["median_deg"] <= 2.0 and shipped["p95_deg"] <= 8.0
     assert info["shipped_eval"]["median_deg"] == shipped["median_deg"]
-    noise.load(model_io.SHIPPED_POSE_MODEL / "eval" / "error_model.json")  # valid for the env
+    noise.load(paths.SHIPPED_POSE_MODEL / "eval" / "error_model.json")  # valid for the env

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from orient_jax import profiles
+from orient_jax import paths, profiles
 from orient_jax.core import runs
 from orient_jax.export import contract, onnx_export, parity
 from orient_jax.profiles.spec import SPEC_VERSION, TaskSpec, write_task_json
@@ -35,7 +35,6 @@ from orient_jax.tasks.rotation import run as rotation_run
 from orient_jax.vision import dataset as dataset_lib
 from orient_jax.vision import model_io
 
-REPO = Path(__file__).resolve().parents[2]
 MANIFEST_FORMAT = "orient-jax-onnx-manifest/1"
 VERSIONED = ("jax2onnx", "onnx", "onnxruntime", "onnx-ir", "jax", "jaxlib", "flax", "numpy")
 _SOURCE_KEYS = ("run_dir", "update", "step", "seed", "shipped_eval")
@@ -51,7 +50,7 @@ class RefusedError(ExportError):
 
 def default_out(spec: TaskSpec) -> Path:
     """Where a profile's files go unless told otherwise (``cube``: web/public/models)."""
-    return REPO / spec.artifacts.export_dir
+    return paths.REPO / spec.artifacts.export_dir
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +61,7 @@ class ExportOptions:
     no_pose: bool = False  # export the policy alone, whatever vision_run says
     policy_run: Path | None = None  # None: models/rotation_policy
     parity_random: int = 1000  # random inputs per model
-    parity_data: Path | None = REPO / "data" / "test"  # real renders for the pose parity; None: skip
+    parity_data: Path | None = paths.DATA / "test"  # real renders for the pose parity; None: skip
     parity_real: int | None = None  # how many of them (None: all)
     tolerance: float = parity.TOLERANCE
     seed: int = 0  # for the random parity inputs
@@ -107,7 +106,7 @@ def run_export(options: ExportOptions, log=print) -> dict:
         log(f"note: --vision-run none: exporting the policy alone; {spec.artifacts.pose_file} is not written")
     elif vision_path is None:
         log(
-            f"note: no pose model ({_display(model_io.SHIPPED_POSE_MODEL)} does not exist and --vision-run was not "
+            f"note: no pose model ({_display(paths.SHIPPED_POSE_MODEL)} does not exist and --vision-run was not "
             "given): exporting the policy alone; pose.onnx is not written"
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -212,13 +211,13 @@ def _pose_source_path(vision_run: Path | None) -> Path | None:
         if not Path(vision_run).exists():
             raise ExportError(f"--vision-run {vision_run} does not exist (give a vision run directory or model folder)")
         return Path(vision_run)
-    shipped = model_io.SHIPPED_POSE_MODEL
+    shipped = paths.SHIPPED_POSE_MODEL
     return shipped if shipped.exists() else None
 
 
 def _policy_source(policy_run: Path | None) -> _Source:
     if policy_run is None:
-        path = rotation_run.SHIPPED_POLICY
+        path = paths.SHIPPED_POLICY
         if not path.exists():
             raise ExportError(
                 f"no shipped policy at {_display(path)}; pass --policy-run RUN or ship one with "
@@ -294,6 +293,6 @@ def _version(name: str) -> str:
 def _display(path: Path) -> str:
     path = Path(path).resolve()
     try:
-        return str(path.relative_to(REPO))
+        return str(path.relative_to(paths.REPO))
     except ValueError:
         return str(path)

@@ -14,10 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from orient_jax import profiles
+from orient_jax import paths, profiles
 from orient_jax.profiles.spec import write_task_json
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = args.out or REPO / spec.artifacts.export_dir / spec.artifacts.task_file
+    out = args.out or paths.REPO / spec.artifacts.export_dir / spec.artifacts.task_file
     print(f"wrote {write_task_json(spec, out)}")
     return 0
 

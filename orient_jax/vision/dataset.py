@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orient_jax import paths
+
 FORMAT_VERSION = 1
 PLAN_FILE = "plan.json"
 # How to make one (the render presets live in render/config.py, outside this venv).
@@ -47,7 +49,6 @@ LOG_FILE = "render_log.jsonl"
 IMAGES, QUATS, INDEX, CONFIG_HASH = "images", "quat_xyzw", "index", "config_hash"
 PARAM_PREFIX = "param_"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that equal arrays give equal bytes
-_REPO = Path(__file__).resolve().parents[2]
 
 
 class DatasetError(RuntimeError):
@@ -97,7 +98,7 @@ def fix_command(root: Path, meta: dict) -> str:
     """The command that renders (or resumes, or repairs) the dataset at ``root``, from its
     plan or manifest ``meta`` (its preset and task profile)."""
     root, preset, task = Path(root), meta.get("preset"), meta.get("task", "cube")
-    if preset and root.resolve() == (_REPO / "data" / preset).resolve():
+    if preset and root.resolve() == (paths.DATA / preset).resolve():
         return f"make data PRESET={preset}" + (f" TASK={task}" if task != "cube" else "")
     return f".render-venv/bin/python -m render render --preset {preset or '<preset>'} --task {task} --out {root}"
 

@@ -14,11 +14,11 @@ from typing import Any
 import jax
 from flax import nnx
 
+from orient_jax import paths
 from orient_jax.core import bundle_io
 from orient_jax.core import dataclass_config as config_lib
 from orient_jax.vision.model import ModelConfig, PoseNet
 
-SHIPPED_POSE_MODEL = Path(__file__).resolve().parents[2] / "models" / "pose"
 FORMAT = "orient-jax-pose-cnn/1"
 
 
@@ -36,7 +36,7 @@ def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
     """The model in eval mode, from a model folder, a run directory (``RUN/model``), or
     the shipped model when ``path`` is None. ``info["task"]`` names its task profile."""
     path, info = bundle_io.read_info(
-        SHIPPED_POSE_MODEL if path is None else path,
+        paths.SHIPPED_POSE_MODEL if path is None else path,
         "model",
         FORMAT,
         "orientation model",

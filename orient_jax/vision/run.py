@@ -9,7 +9,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from orient_jax import profiles
+from orient_jax import paths, profiles
 from orient_jax.core import reproduce, runs
 from orient_jax.profiles.spec import OnnxContract
 from orient_jax.vision import data as data_lib
@@ -74,7 +74,7 @@ def evaluate(model_path: Path | None, data_dir: Path, out_dir: Path, batch: int 
     errors = train_lib.angular_errors_deg(pred, data.quats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = f"orientation CNN {model_path or model_io.SHIPPED_POSE_MODEL} on {data_dir}"
+    source = f"orientation CNN {model_path or paths.SHIPPED_POSE_MODEL} on {data_dir}"
     result = {**metrics.summarize(errors), "data": str(data_dir), "model": str(model_path or "shipped"),
               "model_step": info.get("step")}  # fmt: skip
     metrics.plot_histogram(errors, out_dir / "error_histogram.png", f"orientation error on {Path(data_dir).name}")

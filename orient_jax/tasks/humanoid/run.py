@@ -30,7 +30,6 @@ from orient_jax.tasks.humanoid.config import HumanoidExperiment
 from orient_jax.tasks.humanoid.env import ACTION_LIMIT, HumanoidEnv
 from orient_jax.tasks.humanoid.evaluation import Policy
 
-SHIPPED_DIR = Path(__file__).resolve().parents[3] / "models" / "humanoid"  # policies and their ONNX exports
 PPO_CURVE_KEYS = ("episode_return", "value_loss", "approx_kl", "action_std")
 
 

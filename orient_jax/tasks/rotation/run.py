@@ -16,7 +16,6 @@ from orient_jax.tasks.rotation.config import RotationExperiment
 from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
 from orient_jax.tasks.rotation.evaluation import evaluate_rotation
 
-SHIPPED_POLICY = Path(__file__).resolve().parents[3] / "models" / "rotation_policy"
 # The env's latched success flag, reported as the fraction of episodes ending upright.
 EPISODE_METRICS = {"success": "success_rate"}
 
