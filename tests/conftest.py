@@ -16,7 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+# The tests are an entry point like experiments/: they make the process-wide settings
+# (XLA's CPU flag, quiet start-up) before anything imports JAX.
+from orient_jax.core import launch  # noqa: E402
+
+launch.configure_process()
 # The train scripts turn JAX's persistent compile cache on (orient_jax.core.launch): in the
 # tests it lives in a folder of this session, never in the user's cache.
 if "ORIENT_JAX_CACHE" not in os.environ:

@@ -1,4 +1,10 @@
-"""How a train script starts JAX: the compile cache, several processes, and the backend.
+"""How an entry point starts a process and JAX: process-wide settings, the compile cache,
+several processes, and the backend.
+
+* **Process-wide settings** (``configure_process``), made by the entry point before any
+  module imports JAX: every ``python -m experiments.NAME`` makes them when the
+  ``experiments`` package is imported, and the tests' conftest makes them too. The
+  library itself sets nothing when imported.
 
 Every train script calls ``add_arguments`` on its parser and ``start`` before it touches
 JAX, then prints ``Runtime.line()`` as its first log line:
@@ -26,7 +32,29 @@ import re
 from pathlib import Path
 
 CACHE_ENV = "ORIENT_JAX_CACHE"
+# XLA's multi-threaded Eigen path can deadlock large MJX batches on the CPU. The flag only
+# touches CPU kernels, so it is safe on every backend; XLA reads it when JAX starts.
+CPU_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:(\d{1,5})$")
+
+
+def configure_process() -> None:
+    """The process-wide settings of an entry point; call it before anything imports JAX.
+
+    * ``XLA_FLAGS`` gains ``CPU_XLA_FLAG`` unless JAX is already imported (too late to
+      matter) or the variable already sets that flag (the user's choice stands);
+    * start-up stays quiet: MJX's note that the optional Warp backend is absent is
+      dropped from stdout (``orient_jax._quiet``), so ``--json`` output stays one object.
+
+    Idempotent."""
+    import sys
+
+    from orient_jax import _quiet
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "jax" not in sys.modules and "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {CPU_XLA_FLAG}".strip()
+    _quiet.install()
 
 
 def default_cache_dir() -> Path:
