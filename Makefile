@@ -70,13 +70,13 @@ demo: setup render-setup web-deps
 export: setup
 	$(PYTHON) -m experiments.export
 
-# The GPU figures issue 17 asks for, in one command on a machine with an NVIDIA GPU (make setup
+# The GPU figures, in one command on a machine with an NVIDIA GPU (make setup
 # installs CUDA JAX there): the gpu-quick suite (<= 8 min), the Humanoid gpu preset trained
 # with the process's wall time, its ONNX scored over 20 native Gymnasium 1000-step episodes
 # (merged into docs/results/humanoid.json), and the compile cache's effect on the GPU presets.
 gpu-figures: setup
 	$(PYTHON) -m experiments.benchmark --suite gpu-quick --out runs/benchmark/gpu-quick
-	$(PYTHON) -m experiments.train_humanoid --config gpu --run runs/humanoid/gpu
+	$(PYTHON) -m experiments.train humanoid --config gpu --run runs/humanoid/gpu
 	$(PYTHON) -m experiments.export_humanoid --ppo runs/humanoid/gpu --out runs/humanoid/gpu/export
 	$(PYTHON) -m experiments.humanoid_results --ppo-1000 runs/humanoid/gpu --onnx runs/humanoid/gpu/export/humanoid_ppo.onnx
 	$(PYTHON) -m experiments.compile_cache rotation:gpu humanoid:gpu --out runs/benchmark/compile_cache_gpu.json

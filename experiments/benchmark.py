@@ -54,7 +54,7 @@ class Suite:
 SECTIONS = ("env", "ppo", "ttt", "humanoid")
 
 # The Humanoid ``gpu`` preset's PPO shape (experiments/configs/humanoid.py).
-HUMANOID_GPU_PPO = humanoid_configs.get_preset("gpu").ppo
+HUMANOID_GPU_PPO = humanoid_configs.PRESETS.get("gpu").ppo
 
 GPU = Suite(
     env_batches=(64, 256, 1024, 4096, 16384, 65536),
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if suite.humanoid_ppo is not None:
             exp = dataclasses.replace(
-                humanoid_configs.get_preset("gpu"), env=HumanoidConfig(physics=suite.humanoid_physics[0])
+                humanoid_configs.PRESETS.get("gpu"), env=HumanoidConfig(physics=suite.humanoid_physics[0])
             )
             exp = dataclasses.replace(exp, ppo=suite.humanoid_ppo)
             jobs.append(("humanoid", lambda: humanoid_bench.ppo_steps(exp, suite.humanoid_ppo_updates)))

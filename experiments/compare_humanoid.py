@@ -18,8 +18,6 @@ from orient_jax.tasks.humanoid import evaluation as humanoid_eval
 from orient_jax.tasks.humanoid import plots as episode_plots
 from orient_jax.tasks.humanoid import run as humanoid_run
 
-PUBLISHED_PEAK = ("published DQN peak (454.41)", 454.41)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if not curves:
             print("error: --out plots DQN episode logs; none of these runs has one", file=sys.stderr)
             return 2
-        episode_plots.plot_running_means(curves, args.out, PUBLISHED_PEAK)
+        episode_plots.plot_running_means(curves, args.out, episode_plots.PUBLISHED_PEAK)
         print(f"wrote {args.out}")
     return 0
 

@@ -3,7 +3,7 @@
     python -m experiments.compile_cache rotation:cpu humanoid:lean_cpu --out docs/results/compile_cache_cpu.json
 
 For each TASK:PRESET, in a fresh cache folder: run 1 compiles and fills it, run 2 reads
-it. Each run is ``experiments.train_<task> --config PRESET --stop-after 1`` in its own
+it. Each run is ``experiments.train TASK --config PRESET --stop-after 1`` in its own
 process, as a user starts it. Reported per run: the seconds from starting the process to
 the first update's row in metrics.jsonl (imports, env build, compiles, the update), the
 first update's own seconds (its ``wall_s``: compile plus one update), and the whole
@@ -33,7 +33,7 @@ def _folder_size(path: Path) -> tuple[int, int]:
 def timed_run(task: str, preset: str, run_dir: Path, cache: Path | None, extra: list[str]) -> dict:
     """One training process, stopped after its first update; times from outside it."""
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", f"experiments.train_{task}", "--config", preset, "--run", str(run_dir),
+    cmd = [sys.executable, "-m", "experiments.train", task, "--config", preset, "--run", str(run_dir),
            "--stop-after", "1", *extra]  # fmt: skip
     if cache is None:
         cmd.append("--no-compile-cache")

@@ -98,8 +98,8 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
     py = sys.executable
     vision, noise, rotation, models, site = (root / n for n in ("vision", "noise", "rotation", "models", "site"))
     noise_override = f"env.noise_model={noise / 'error_model.json'}"
-    rotation_exp = dataclass_config.apply_overrides(rotation_presets.get_preset("demo"), [noise_override])
-    vision_exp = vision_presets.get_preset("demo")
+    rotation_exp = dataclass_config.apply_overrides(rotation_presets.PRESETS.get("demo"), [noise_override])
+    vision_exp = vision_presets.PRESETS.get("demo")
 
     def export_and_check() -> None:
         sources = ["--task", PROFILE, "--vision-run", vision, "--policy-run", rotation, "--out", models]
@@ -137,7 +137,7 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
             name="cnn",
             out=vision,
             outputs=("config.json", "model"),
-            run=command(py, "-m", "experiments.train_vision", "--config", "demo", "--run", vision, "--no-eval"),
+            run=command(py, "-m", "experiments.train", "vision", "--config", "demo", "--run", vision, "--no-eval"),
             config={"vision": dataclass_config.to_dict(vision_exp)},
             needs=("render-quick",),
             title=f"train the orientation CNN on {vision_exp.data}, {vision_exp.epochs} epochs (preset demo)",
@@ -156,7 +156,9 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
             name="policy",
             out=rotation,
             outputs=("config.json", "policy", "eval.json"),
-            run=command(py, "-m", "experiments.train_rotation", "--config", "demo", "--run", rotation, noise_override),
+            run=command(
+                py, "-m", "experiments.train", "rotation", "--config", "demo", "--run", rotation, noise_override
+            ),
             config={"rotation": dataclass_config.to_dict(rotation_exp)},
             needs=("noise",),
             title=f"train PPO under the CNN's noise, {rotation_exp.ppo.total_env_steps:,} env steps (preset demo)",

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from experiments.configs.humanoid import get_preset
+from experiments.configs.humanoid import PRESETS
 from orient_jax import paths
 from orient_jax.core import dataclass_config as config_lib
 from orient_jax.core import runs
@@ -34,7 +34,7 @@ def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
     entry["finished"] = summary.exists()
     if summary.exists():
         entry["eval_mjx"] = json.loads(summary.read_text()).get("eval_mjx")
-    overrides = config_lib.overrides_between(get_preset(preset), exp)  # reproduce it from today's preset
+    overrides = config_lib.overrides_between(PRESETS.get(preset), exp)  # reproduce it from today's preset
     entry["command"] = " ".join(
         ["python -m experiments.train_humanoid --config", preset, "--run", str(run_dir), *overrides]
     )

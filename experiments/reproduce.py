@@ -3,8 +3,9 @@
     python -m experiments.reproduce runs/rotation/cpu-...             # -> runs/rotation/cpu-...-repro
     python -m experiments.reproduce runs/vision/demo --out /tmp/repro  # vision runs too
 
-Copies RUN_DIR/config.json into a fresh directory and runs the experiment's own script
-on it (experiments.train_rotation or experiments.train_vision, with --run), stopping at
+Copies RUN_DIR/config.json into a fresh directory and runs the train command on it
+(``python -m experiments.train KIND --run``, for the kinds of experiments/kinds.py that
+say what a re-run compares: rotation and vision), stopping at
 the update the original's metrics end at and evaluating as the original did. Then prints
 every final metric side by side: the last metrics row (wall-clock figures left out), the
 final evaluation, and the sha256 of the final weights. Warns first when the git SHA,
@@ -18,16 +19,15 @@ Same seed, same machine, same code: the result should be bit-identical.
 from __future__ import annotations
 
 import argparse
-import importlib
 import shutil
 import sys
 from pathlib import Path
 
+from experiments import kinds, train
 from orient_jax.core import reproduce
-from orient_jax.tasks.rotation import run as rotation_run
-from orient_jax.vision import run as vision_run
 
-KINDS = [rotation_run.REPRODUCE, vision_run.REPRODUCE]  # the experiments a run directory can hold
+# The kinds a run directory can hold that a re-run can check.
+KINDS = [kind.reproduce for kind in kinds.KINDS.values() if kind.reproduce is not None]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,12 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         out.mkdir(parents=True)
         shutil.copy2(args.run / "config.json", out / "config.json")
-        script_argv = ["--run", str(out), "--stop-after", str(last)]
+        script_argv = [kind.name, "--run", str(out), "--stop-after", str(last)]
         if not (args.run / kind.eval_file).is_file():
             script_argv.append("--no-eval")
         print(f"re-running {args.run} (seed {meta.get('seed', '?')}, update {last}) into {out}")
-        print(f"  python -m {kind.script} {' '.join(script_argv)}")
-        status = importlib.import_module(kind.script).main(script_argv)
+        print(f"  python -m experiments.train {' '.join(script_argv)}")
+        status = train.main(script_argv)
         if status != 0:
             print(f"error: the re-run exited with status {status}", file=sys.stderr)
             return 1

@@ -1,20 +1,21 @@
 import dataclasses
 import importlib
+import os
 import subprocess
 import sys
 
 import pytest
 
-from experiments.configs.rotation import PRESETS, get_preset
+from experiments.configs.rotation import PRESETS
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.core import dataclass_config as config_lib
 from orient_jax.tasks.rotation.config import RotationExperiment
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("name", sorted(PRESETS))
+@pytest.mark.parametrize("name", PRESETS.names())
 def test_every_preset_can_be_created_and_round_trips(name):
-    exp = get_preset(name)
+    exp = PRESETS.get(name)
     assert exp.ppo.num_updates >= 1
     assert config_lib.from_dict(RotationExperiment, config_lib.to_dict(exp)) == exp
 
@@ -22,12 +23,12 @@ def test_every_preset_can_be_created_and_round_trips(name):
 @pytest.mark.unit
 def test_overrides_are_typed():
     exp = config_lib.apply_overrides(
-        get_preset("cpu"),
+        PRESETS.get("cpu"),
         ["ppo.learning_rate=1e-3", "env.disturbances=false", "ppo.hidden_sizes=64,64", "seed=7", "env.noise_deg=3"],
     )
     assert exp.ppo.learning_rate == 1e-3 and exp.env.disturbances is False
     assert exp.ppo.hidden_sizes == (64, 64) and exp.seed == 7 and exp.env.noise_deg == 3.0
-    assert config_lib.apply_overrides(get_preset("cpu"), ["ppo.num_envs=1e3"]).ppo.num_envs == 1000  # whole
+    assert config_lib.apply_overrides(PRESETS.get("cpu"), ["ppo.num_envs=1e3"]).ppo.num_envs == 1000  # whole
 
 
 @pytest.mark.unit
@@ -75,20 +76,22 @@ class Loose:
 )
 def test_bad_overrides_fail_clearly(overrides, message):
     with pytest.raises(ValueError, match=message):
-        config_lib.apply_overrides(get_preset("cpu"), overrides)
+        config_lib.apply_overrides(PRESETS.get("cpu"), overrides)
 
 
 @pytest.mark.unit
 def test_the_task_profile_is_chosen_by_name():
-    assert get_preset("cpu").spec.name == "cube"
-    assert config_lib.apply_overrides(get_preset("cpu"), ["task=test_box"]).spec.name == "test_box"
+    assert PRESETS.get("cpu").spec.name == "cube"
+    assert config_lib.apply_overrides(PRESETS.get("cpu"), ["task=test_box"]).spec.name == "test_box"
     with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, original, test_box"):
-        config_lib.apply_overrides(get_preset("cpu"), ["task=nope"])
+        config_lib.apply_overrides(PRESETS.get("cpu"), ["task=nope"])
 
 
 @pytest.mark.unit
 def test_overrides_of_the_unused_algorithm_section_are_refused():
-    from experiments.configs.humanoid import get_preset as humanoid_preset
+    from experiments.configs.humanoid import PRESETS as HUMANOID
+
+    humanoid_preset = HUMANOID.get
 
     with pytest.raises(ValueError, match=r"override 'dqn.bins=7': the 'dqn' section is not used here \(algo is 'ppo'"):
         config_lib.apply_overrides(humanoid_preset("ppo200"), ["dqn.bins=7"])
@@ -100,8 +103,8 @@ def test_overrides_of_the_unused_algorithm_section_are_refused():
 
 @pytest.mark.unit
 def test_unknown_preset_fails_clearly():
-    with pytest.raises(ValueError, match="unknown preset 'nope'; choose from cpu, demo, gpu, test"):
-        get_preset("nope")
+    with pytest.raises(ValueError, match="unknown rotation preset 'nope'; choose from cpu, demo, gpu, test"):
+        PRESETS.get("nope")
 
 
 @pytest.mark.unit
@@ -114,7 +117,7 @@ def test_batch_divisibility_is_checked_up_front():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--config", "nope"], "unknown preset 'nope'"),
+        (["--config", "nope"], "unknown rotation preset 'nope'"),
         (["--config", "cpu", "ppo.num_minibatches=7"], "not divisible"),
         (["--config", "test", "ppo.num_envs=1.5"], "ppo.num_envs: cannot read '1.5' as a whole number"),
         (["--config", "test", "ppo.learning_rate=nan"], "ppo.learning_rate: cannot read 'nan' as a finite number"),
@@ -148,4 +151,53 @@ def test_help_lists_every_preset_in_the_registry(script, capsys):
     with pytest.raises(SystemExit):
         module.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
-    assert "preset: " + ", ".join(sorted(registry)) in text
+    assert "presets: " + ", ".join(registry.names()) in text
+
+
+@pytest.mark.unit
+def test_test_presets_are_registered_by_the_tests_not_the_product():
+    """The product tables hold no test preset: a process without the tests' plugin lists none."""
+    code = (
+        "from experiments.configs import humanoid, rotation, vision; "
+        "print(rotation.PRESETS.names(), vision.PRESETS.names(), humanoid.PRESETS.names())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORIENT_JAX_PRESET_MODULES"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "test" not in out.stdout and "'cpu'" in out.stdout
+    assert "test" in PRESETS.names()  # registered here by tests/presets.py
+
+
+@pytest.mark.unit
+def test_a_preset_name_is_registered_once_and_gpu_marks_are_checked():
+    from experiments.configs import Presets
+
+    presets = Presets("demo", {"a": dict}, gpu={"a"})
+    assert presets.gpu == {"a"} and presets.get("a") == {}
+    with pytest.raises(ValueError, match="a demo preset named 'a' exists already"):
+        presets.register("a", dict)
+    with pytest.raises(ValueError, match=r"marked gpu but not defined: \['b'\]"):
+        Presets("demo", {"a": dict}, gpu={"b"})
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        ([], 2, "error: name the run kind first"),
+        (["--config", "cpu"], 2, "error: name the run kind first"),
+        (["walker"], 2, "error: unknown run kind 'walker'; choose from rotation, vision, humanoid"),
+    ],
+)
+def test_the_train_command_names_its_kinds(argv, status, message, capsys):
+    from experiments import train
+
+    assert train.main(argv) == status
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_a_bad_plugin_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("ORIENT_JAX_PRESET_MODULES", "tests.presets,no_such_module_here")
+    with pytest.raises(ValueError, match="ORIENT_JAX_PRESET_MODULES names 'no_such_module_here', which cannot be"):
+        PRESETS.get("cpu")

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.integration
 SCRIPT = r"""
 import json
 import jax, numpy as np
-from experiments.configs.rotation import get_preset
+from experiments.configs.rotation import PRESETS
 from orient_jax.tasks.rotation import run as rotation_run
 assert jax.device_count() == 2, jax.devices()
-trainer = rotation_run.build_trainer(get_preset("test"))
+trainer = rotation_run.build_trainer(PRESETS.get("test"))
 state = trainer.init(jax.random.PRNGKey(0))
 obs = state.env_state.obs
 shards_before = [s.data.shape for s in obs.addressable_shards]

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.configs.rotation import get_preset
+from experiments.configs.rotation import PRESETS
 from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.agents.ppo.program import PPOProgram
 from orient_jax.core import dataclass_config as config_lib
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def setup():
-    exp = get_preset("test")
+    exp = PRESETS.get("test")
     return exp, rotation_run.build_trainer(exp), runs.config_record(exp, "test")
 
 
@@ -106,7 +106,7 @@ def test_checkpoint_holds_config_and_rejects_other_config(setup, reference):
 
 
 def test_train_run_writes_metadata(tmp_path):
-    exp = config_lib.apply_overrides(get_preset("test"), ["ppo.total_env_steps=128", "eval_episodes=4"])
+    exp = config_lib.apply_overrides(PRESETS.get("test"), ["ppo.total_env_steps=128", "eval_episodes=4"])
     with pytest.raises(ValueError, match="different config"):
         (tmp_path / "config.json").write_text(json.dumps({"preset": "test", "experiment": {"seed": 5}}))
         rotation_run.train_run(exp, "test", tmp_path, progress=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from experiments.configs import Presets
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
@@ -12,7 +13,7 @@ from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 FAST = HumanoidConfig(physics="fast")
 LEAN = HumanoidConfig(physics="lean")
-# What dqn_seed adds to the published recipe (see there); dqn_test uses it too, so the
+# What dqn_seed adds to the published recipe (see there); the tests' dqn_test uses it too, so the
 # tiny test run and its ONNX export exercise every one of them.
 DQN_CHOICES = {"layer_norm": True, "td_loss": "mean", "n_step": 3, "dueling": True}
 
@@ -34,132 +35,93 @@ def cpu_ppo(total_env_steps: int) -> PPOConfig:
     )
 
 
-PRESETS = {
-    # The published DQN: 2x512 ReLU, Adam 3e-4, MSE, clip 1.0, tau 0.005, replay 100k,
-    # batch 64, epsilon x0.995 per episode down to 0.01, 1000 episodes x 200 steps,
-    # reward normalization (DQNConfig's defaults). What it left open is ours: 11 bins per
-    # joint, double DQN, and the four choices that lifted the last-100 mean above the
-    # published peak (docs/results.md): LayerNorm in the trunk, the DecQN mean-over-heads
-    # TD loss, 3-step returns and a dueling state value.
-    "dqn_seed": lambda: HumanoidExperiment(
-        algo="dqn",
-        env=FAST,
-        episode_steps=200,
-        dqn=DQNConfig(**DQN_CHOICES),
-        checkpoint_every=50,
-    ),
-    # The same recipe with none of the four: the plain branching DQN we started from.
-    "dqn_plain": lambda: HumanoidExperiment(
-        algo="dqn", env=FAST, episode_steps=200, dqn=DQNConfig(), checkpoint_every=50
-    ),
-    # PPO on the same 200-step episodes, for the comparison in docs/results.md.
-    "ppo200": lambda: HumanoidExperiment(
-        algo="ppo",
-        env=FAST,
-        episode_steps=200,
-        ppo=cpu_ppo(total_env_steps=4_000_000),
-        checkpoint_every=20,
-    ),
-    # The lean physics (docs/humanoid.md) on the 2-core CPU, full 1000-step episodes: shows
-    # that a policy trained in it walks in native Gymnasium before a GPU trains it at scale.
-    "lean_cpu": lambda: HumanoidExperiment(
-        algo="ppo",
-        env=LEAN,
-        episode_steps=1000,
-        ppo=cpu_ppo(total_env_steps=10_000_000),
-        checkpoint_every=20,
-        eval_episodes=32,
-    ),
-    # lean_cpu on the lean4 physics (4 Newton iterations): does the solver budget decide
-    # how well a policy transfers to native Gymnasium? (docs/humanoid.md)
-    "lean4_cpu": lambda: dataclasses.replace(PRESETS["lean_cpu"](), env=HumanoidConfig(physics="lean4")),
-    # And on floor4 (every body part touches the floor): do the contacts lean leaves out decide it?
-    "floor4_cpu": lambda: dataclasses.replace(PRESETS["lean_cpu"](), env=HumanoidConfig(physics="floor4")),
-    # A smoke run of minutes on the CPU.
-    "cpu": lambda: HumanoidExperiment(
-        algo="ppo",
-        env=FAST,
-        episode_steps=200,
-        ppo=PPOConfig(
-            num_envs=32,
-            rollout_length=64,
-            num_minibatches=4,
-            update_epochs=4,
-            hidden_sizes=(256, 256),
-            gamma=0.97,
-            ent_coef=1e-3,
-            init_log_std=-0.7,
-            total_env_steps=32 * 64 * 30,
-        ),  # fmt: skip
-        checkpoint_every=10,
-        eval_episodes=16,
-    ),
-    # One GPU (H100/H200), full 1000-step episodes, the floor4 physics: of the physics
-    # measured (docs/humanoid.md), the cheapest whose policies keep their score in native
-    # Gymnasium (the feet-only lean and lean4 stop transferring as they learn). The shape
-    # of MJX's own Humanoid recipe (thousands of envs, short unrolls, 0.97 discount,
-    # rewards x 0.1), sized for 10 minutes of wall time, compile included.
-    "gpu": lambda: HumanoidExperiment(
-        algo="ppo",
-        env=HumanoidConfig(physics="floor4"),
-        episode_steps=1000,
-        ppo=PPOConfig(
-            num_envs=4096,
-            rollout_length=10,
-            num_minibatches=16,
-            update_epochs=8,
-            hidden_sizes=(256, 256, 256),
-            learning_rate=3e-4,
-            gamma=0.97,
-            reward_scale=0.1,
-            ent_coef=1e-3,
-            init_log_std=-0.7,
-            total_env_steps=80_000_000,
-        ),  # fmt: skip
-        checkpoint_every=100,
-        eval_episodes=256,
-    ),
-    # Seconds, for tests.
-    "dqn_test": lambda: HumanoidExperiment(
-        algo="dqn",
-        env=FAST,
-        episode_steps=10,
-        dqn=DQNConfig(
-            hidden_sizes=(32, 32),
-            bins=3,
-            buffer_size=256,
-            batch_size=16,
-            learning_starts=16,
-            episodes=6,
-            num_envs=2,
-            steps_per_call=8,
-            **DQN_CHOICES,
-        ),  # fmt: skip
-        checkpoint_every=1,
-        eval_episodes=4,
-    ),
-    "ppo_test": lambda: HumanoidExperiment(
-        algo="ppo",
-        env=FAST,
-        episode_steps=10,
-        ppo=PPOConfig(
-            num_envs=8,
-            rollout_length=8,
-            num_minibatches=2,
-            update_epochs=1,
-            hidden_sizes=(32, 32),
-            total_env_steps=8 * 8 * 2,
-        ),  # fmt: skip
-        checkpoint_every=1,
-        eval_episodes=4,
-    ),
-}
-
-# Presets sized for a GPU: the train script refuses them on the CPU without --allow-cpu.
-GPU_PRESETS = frozenset({"gpu"})
-
-
-def get_preset(name: str) -> HumanoidExperiment:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
-    return PRESETS[name]()
+PRESETS = Presets(
+    "humanoid",
+    {
+        # The published DQN: 2x512 ReLU, Adam 3e-4, MSE, clip 1.0, tau 0.005, replay 100k,
+        # batch 64, epsilon x0.995 per episode down to 0.01, 1000 episodes x 200 steps,
+        # reward normalization (DQNConfig's defaults). What it left open is ours: 11 bins per
+        # joint, double DQN, and the four choices that lifted the last-100 mean above the
+        # published peak (docs/results.md): LayerNorm in the trunk, the DecQN mean-over-heads
+        # TD loss, 3-step returns and a dueling state value.
+        "dqn_seed": lambda: HumanoidExperiment(
+            algo="dqn",
+            env=FAST,
+            episode_steps=200,
+            dqn=DQNConfig(**DQN_CHOICES),
+            checkpoint_every=50,
+        ),
+        # The same recipe with none of the four: the plain branching DQN we started from.
+        "dqn_plain": lambda: HumanoidExperiment(
+            algo="dqn", env=FAST, episode_steps=200, dqn=DQNConfig(), checkpoint_every=50
+        ),
+        # PPO on the same 200-step episodes, for the comparison in docs/results.md.
+        "ppo200": lambda: HumanoidExperiment(
+            algo="ppo",
+            env=FAST,
+            episode_steps=200,
+            ppo=cpu_ppo(total_env_steps=4_000_000),
+            checkpoint_every=20,
+        ),
+        # The lean physics (docs/humanoid.md) on the 2-core CPU, full 1000-step episodes: shows
+        # that a policy trained in it walks in native Gymnasium before a GPU trains it at scale.
+        "lean_cpu": lambda: HumanoidExperiment(
+            algo="ppo",
+            env=LEAN,
+            episode_steps=1000,
+            ppo=cpu_ppo(total_env_steps=10_000_000),
+            checkpoint_every=20,
+            eval_episodes=32,
+        ),
+        # lean_cpu on the lean4 physics (4 Newton iterations): does the solver budget decide
+        # how well a policy transfers to native Gymnasium? (docs/humanoid.md)
+        "lean4_cpu": lambda: dataclasses.replace(PRESETS.get("lean_cpu"), env=HumanoidConfig(physics="lean4")),
+        # And on floor4 (every body part touches the floor): do the contacts lean leaves out decide it?
+        "floor4_cpu": lambda: dataclasses.replace(PRESETS.get("lean_cpu"), env=HumanoidConfig(physics="floor4")),
+        # A smoke run of minutes on the CPU.
+        "cpu": lambda: HumanoidExperiment(
+            algo="ppo",
+            env=FAST,
+            episode_steps=200,
+            ppo=PPOConfig(
+                num_envs=32,
+                rollout_length=64,
+                num_minibatches=4,
+                update_epochs=4,
+                hidden_sizes=(256, 256),
+                gamma=0.97,
+                ent_coef=1e-3,
+                init_log_std=-0.7,
+                total_env_steps=32 * 64 * 30,
+            ),  # fmt: skip
+            checkpoint_every=10,
+            eval_episodes=16,
+        ),
+        # One GPU (H100/H200), full 1000-step episodes, the floor4 physics: of the physics
+        # measured (docs/humanoid.md), the cheapest whose policies keep their score in native
+        # Gymnasium (the feet-only lean and lean4 stop transferring as they learn). The shape
+        # of MJX's own Humanoid recipe (thousands of envs, short unrolls, 0.97 discount,
+        # rewards x 0.1), sized for 10 minutes of wall time, compile included.
+        "gpu": lambda: HumanoidExperiment(
+            algo="ppo",
+            env=HumanoidConfig(physics="floor4"),
+            episode_steps=1000,
+            ppo=PPOConfig(
+                num_envs=4096,
+                rollout_length=10,
+                num_minibatches=16,
+                update_epochs=8,
+                hidden_sizes=(256, 256, 256),
+                learning_rate=3e-4,
+                gamma=0.97,
+                reward_scale=0.1,
+                ent_coef=1e-3,
+                init_log_std=-0.7,
+                total_env_steps=80_000_000,
+            ),  # fmt: skip
+            checkpoint_every=100,
+            eval_episodes=256,
+        ),
+    },
+    gpu={"gpu"},  # the train command refuses it on the CPU without --allow-cpu
+)

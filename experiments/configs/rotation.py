@@ -3,57 +3,42 @@
 
 from __future__ import annotations
 
+from experiments.configs import Presets
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.tasks.rotation.config import RotationExperiment
-from orient_jax.tasks.rotation.env import RotationEnvConfig
 
-PRESETS = {
-    # Fits the 2-core CPU machine: ~14k env steps/s, about 13 minutes.
-    "cpu": lambda: RotationExperiment(
-        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=10_000_000),
-        checkpoint_every=25,
-    ),
-    # `make demo` (experiments/demo.py): the cpu preset's batch, half its steps (the cpu run
-    # passed 95 % training success at 4.5M, docs/results.md). The demo adds
-    # env.noise_model=runs/demo/noise/error_model.json, its CNN's measured error; under it
-    # the deterministic evaluation was 1.000 over 1,024 episodes (~10 min, shared machine).
-    "demo": lambda: RotationExperiment(
-        ppo=PPOConfig(num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=5_000_000),
-        checkpoint_every=25,
-    ),
-    # Thousands of envs for one GPU (or several: envs are sharded over devices).
-    "gpu": lambda: RotationExperiment(
-        ppo=PPOConfig(
-            num_envs=8192,
-            rollout_length=32,
-            num_minibatches=16,
-            update_epochs=4,
-            hidden_sizes=(256, 256),
-            total_env_steps=100_000_000,
+PRESETS = Presets(
+    "rotation",
+    {
+        # Fits the 2-core CPU machine: ~14k env steps/s, about 13 minutes.
+        "cpu": lambda: RotationExperiment(
+            ppo=PPOConfig(
+                num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=10_000_000
+            ),
+            checkpoint_every=25,
         ),
-        checkpoint_every=50,
-    ),
-    # Seconds, for tests: a handful of tiny updates.
-    "test": lambda: RotationExperiment(
-        env=RotationEnvConfig(),
-        ppo=PPOConfig(
-            num_envs=16,
-            rollout_length=8,
-            num_minibatches=2,
-            update_epochs=2,
-            hidden_sizes=(32, 32),
-            total_env_steps=16 * 8 * 4,
+        # `make demo` (experiments/demo.py): the cpu preset's batch, half its steps (the cpu run
+        # passed 95 % training success at 4.5M, docs/results.md). The demo adds
+        # env.noise_model=runs/demo/noise/error_model.json, its CNN's measured error; under it
+        # the deterministic evaluation was 1.000 over 1,024 episodes (~10 min, shared machine).
+        "demo": lambda: RotationExperiment(
+            ppo=PPOConfig(
+                num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=5_000_000
+            ),
+            checkpoint_every=25,
         ),
-        checkpoint_every=2,
-        eval_episodes=16,
-    ),
-}
-
-# Presets sized for a GPU: the train script refuses them on the CPU without --allow-cpu.
-GPU_PRESETS = frozenset({"gpu"})
-
-
-def get_preset(name: str) -> RotationExperiment:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
-    return PRESETS[name]()
+        # Thousands of envs for one GPU (or several: envs are sharded over devices).
+        "gpu": lambda: RotationExperiment(
+            ppo=PPOConfig(
+                num_envs=8192,
+                rollout_length=32,
+                num_minibatches=16,
+                update_epochs=4,
+                hidden_sizes=(256, 256),
+                total_env_steps=100_000_000,
+            ),
+            checkpoint_every=50,
+        ),
+    },
+    gpu={"gpu"},  # the train command refuses it on the CPU without --allow-cpu
+)

@@ -3,49 +3,33 @@
 
 from __future__ import annotations
 
+from experiments.configs import Presets
 from orient_jax.vision.config import VisionExperiment
 from orient_jax.vision.model import ModelConfig
 
-PRESETS = {
-    # The 2-core CPU machine: 130-195 images/s, ~140 s per epoch of data/full, 70 minutes (measured).
-    "cpu": lambda: VisionExperiment(epochs=30),
-    # `make demo` (experiments/demo.py): the quick render set, sized so the whole pipeline
-    # fits 30 minutes on the 2-core CPU. Held out: data/test, as for the other presets.
-    "demo": lambda: VisionExperiment(data="data/quick", val_count=256, epochs=16, warmup_steps=100, log_every=20),
-    # One GPU: a wider network, bigger batches and more epochs over the same renders.
-    "gpu": lambda: VisionExperiment(
-        model=ModelConfig(widths=(32, 64, 128, 256), blocks=(0, 1, 1, 1), hidden=512),
-        batch_size=128,
-        epochs=120,
-        learning_rate=3e-3,
-        eval_batch=1024,
-    ),
-    # The original runtime's motor (task profile `original`): its renders through the page's
-    # camera and lights (make data TASK=original PRESET=original RUNTIME_DIR=...), the cpu
-    # preset's network over 20 epochs (~47 min on the 2-core machine; the cpu preset's 30 took
-    # 70). Held out: data/original-test (seed 1, the page's camera).
-    "original": lambda: VisionExperiment(
-        task="original", data="data/original", test_data="data/original-test", epochs=20
-    ),
-    # Seconds, for tests: the tiny render set, a small network.
-    "test": lambda: VisionExperiment(
-        data="data/tiny",
-        val_count=8,
-        test_data="data/tiny",
-        model=ModelConfig(widths=(8, 8, 16, 16), blocks=(0, 0, 0, 1), hidden=32),
-        batch_size=8,
-        epochs=2,
-        warmup_steps=0,
-        log_every=1,
-        eval_batch=8,
-    ),
-}
-
-# Presets sized for a GPU: the train script refuses them on the CPU without --allow-cpu.
-GPU_PRESETS = frozenset({"gpu"})
-
-
-def get_preset(name: str) -> VisionExperiment:
-    if name not in PRESETS:
-        raise ValueError(f"unknown vision preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
-    return PRESETS[name]()
+PRESETS = Presets(
+    "vision",
+    {
+        # The 2-core CPU machine: 130-195 images/s, ~140 s per epoch of data/full, 70 minutes (measured).
+        "cpu": lambda: VisionExperiment(epochs=30),
+        # `make demo` (experiments/demo.py): the quick render set, sized so the whole pipeline
+        # fits 30 minutes on the 2-core CPU. Held out: data/test, as for the other presets.
+        "demo": lambda: VisionExperiment(data="data/quick", val_count=256, epochs=16, warmup_steps=100, log_every=20),
+        # One GPU: a wider network, bigger batches and more epochs over the same renders.
+        "gpu": lambda: VisionExperiment(
+            model=ModelConfig(widths=(32, 64, 128, 256), blocks=(0, 1, 1, 1), hidden=512),
+            batch_size=128,
+            epochs=120,
+            learning_rate=3e-3,
+            eval_batch=1024,
+        ),
+        # The original runtime's motor (task profile `original`): its renders through the page's
+        # camera and lights (make data TASK=original PRESET=original RUNTIME_DIR=...), the cpu
+        # preset's network over 20 epochs (~47 min on the 2-core machine; the cpu preset's 30 took
+        # 70). Held out: data/original-test (seed 1, the page's camera).
+        "original": lambda: VisionExperiment(
+            task="original", data="data/original", test_data="data/original-test", epochs=20
+        ),
+    },
+    gpu={"gpu"},  # the train command refuses it on the CPU without --allow-cpu
+)

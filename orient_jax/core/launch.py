@@ -38,6 +38,9 @@ CPU_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:(\d{1,5})$")
 
 
+started_at: float | None = None  # time.perf_counter() when the entry point configured the process
+
+
 def configure_process() -> None:
     """The process-wide settings of an entry point; call it before anything imports JAX.
 
@@ -46,8 +49,14 @@ def configure_process() -> None:
     * start-up stays quiet: MJX's note that the optional Warp backend is absent is
       dropped from stdout (``orient_jax._quiet``), so ``--json`` output stays one object.
 
-    Idempotent."""
+    It also notes when the process started, for the wall time a run records
+    (``process_wall_s``). Idempotent."""
     import sys
+    import time
+
+    global started_at
+    if started_at is None:
+        started_at = time.perf_counter()
 
     from orient_jax import _quiet
 

@@ -5,7 +5,8 @@ and ``meta.json`` (seed, git SHA, packages, devices, input files' sha256). This 
 says which experiment a run is, what its *final metrics* are (the last metrics row, the
 final evaluation, and the sha256 of the final weights; wall-clock figures left out), how
 two such sets differ, and how the environment of a re-run differs from the original's.
-The re-run itself is the experiment's own script (``experiments/reproduce.py``).
+The re-run itself is the train command's (``experiments/reproduce.py``), and each kind's
+``Kind`` is a row of the run-kind table there (``experiments/kinds.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from orient_jax.core import runs
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    """One experiment that can be re-run (each task's run module declares its own)."""
+    """What a re-run compares of one kind of run."""
 
     name: str  # e.g. "rotation" or "vision"
-    script: str  # the experiment module that trains it
     eval_file: str  # its final evaluation, written when training finishes
     weights: str  # the final weights, relative to the run directory
     volatile: frozenset[str]  # keys that hold timings or paths, not results

@@ -122,35 +122,13 @@ def barrier(name: str) -> None:
         multihost_utils.sync_global_devices(f"orient_jax.{name}")
 
 
-def open_run(
-    run: Path | None,
-    runs_root: Path,
-    preset: str,
-    overrides: list[str],
-    cls: type,
-    kind: str,
-    get_preset,
-    check_inputs=None,
-    check_preset=None,
-    on_valid=None,
-):
-    """What a train script works on: (experiment, preset, run directory).
-
-    ``run`` with a config.json: its saved experiment and preset (plus ``overrides``, which
-    ``refuse_other_config`` then rejects if they change it); otherwise ``get_preset(preset)``
-    plus ``overrides``, in ``run`` or a new directory under ``runs_root``. A bad preset or
-    override raises (ValueError, FileNotFoundError) before any directory is made, and so
-    do ``check_preset(preset)`` (e.g. a GPU preset on the CPU) and ``check_inputs(exp)``,
-    which reads every input file the run will read (a noise model, a dataset's manifest)
-    and raises on a bad one. A run directory another process is writing to raises
-    ``RunInUse`` (a ValueError). ``on_valid()`` runs once all of that has passed, before
-    anything is made or any process waits for the others (a run's first log line).
-
-    With several processes (``orient_jax.core.launch``) every process must name the same
-    ``run``; process 0 makes and locks it, and all of them have read it before any
-    process writes to it."""
-    several = jax.process_count() > 1
-    if several and run is None:
+def resolve_experiment(run: Path | None, preset: str, overrides: list[str], cls: type, kind: str, get_preset):
+    """The (experiment, preset) a train command works on: ``run``'s saved ones when it has a
+    config.json (plus ``overrides``, which ``refuse_other_config`` then rejects if they
+    change it), otherwise ``get_preset(preset)`` plus ``overrides``. Reads, never writes;
+    a bad preset or override raises ValueError. With several processes
+    (``orient_jax.core.launch``) every process must name the same ``run``."""
+    if jax.process_count() > 1 and run is None:
         raise ValueError(
             f"a run of {jax.process_count()} processes needs --run DIR, the same folder on every process "
             "(on several machines, a shared filesystem)"
@@ -159,21 +137,20 @@ def open_run(
         exp, preset = read_run_config(run, cls, kind)
     else:
         exp = get_preset(preset)
-    exp = dataclass_config.apply_overrides(exp, overrides)
-    if check_preset is not None:
-        check_preset(preset)
-    if check_inputs is not None:
-        check_inputs(exp)
-    if run is not None:
-        refuse_other_config(run, config_record(exp, preset), cls)
-    if on_valid is not None:
-        on_valid()
+    return dataclass_config.apply_overrides(exp, overrides), preset
+
+
+def claim_run_dir(run: Path | None, runs_root: Path, preset: str) -> Path:
+    """``run``, or a new directory under ``runs_root`` named after the preset, made and
+    locked by process 0 (``RunInUse``, a ValueError, when another process writes to it).
+    Every process waits here until all have read the folder; from then on process 0
+    writes it."""
     run_dir = run or new_run_dir(runs_root, preset)
     if is_writer():
         run_dir.mkdir(parents=True, exist_ok=True)
         lock_run(run_dir)
-    barrier("open_run")  # every process has read the folder; from here on process 0 writes it
-    return exp, preset, run_dir
+    barrier("claim_run_dir")
+    return run_dir
 
 
 def git_sha() -> str:

@@ -17,6 +17,11 @@ import numpy as np
 MAX_SCATTER_POINTS = 60_000  # keeps the HTML a few MB; episodes are thinned evenly beyond it
 
 
+# The seed project's branching DQN: its peak return over 200-step episodes (episode 348),
+# drawn as the reference line of the DQN plots.
+PUBLISHED_PEAK = ("published DQN peak 454.41", 454.41)
+
+
 def cumulative_grid(rows: list[dict]) -> np.ndarray:
     """[episodes, longest episode] cumulative reward; after an episode ends it holds its final value."""
     longest = max(len(r["cumulative"]) for r in rows)
