@@ -93,3 +93,22 @@ def test_ship_rotation_policy_dying_mid_copy_keeps_the_shipped_pair(tmp_path, mo
     assert info["shipped_eval"]["episodes"] == 16
     assert (shipped / "policy.msgpack").read_bytes() == before["policy.msgpack"]  # the same weights, re-shipped
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rotation_policy"]
+
+
+@pytest.mark.integration
+def test_a_run_below_its_gate_or_missing_is_not_shipped_and_leaves_no_staging(tmp_path, monkeypatch, capsys):
+    from experiments import ship
+
+    shipped = tmp_path / "rotation_policy"
+    shutil.copytree(paths.SHIPPED_POLICY, shipped)
+    before = {p.name: p.read_bytes() for p in shipped.iterdir()}
+    monkeypatch.setattr(paths, "SHIPPED_POLICY", shipped)
+    run = str(ROOT / "models/rotation_policy")
+    assert ship.main(["rotation", "--run", run, "--episodes", "16", "--min-success", "1.01"]) == 1
+    assert "< 1.01; not shipped" in capsys.readouterr().err
+    assert ship.main(["rotation", "--run", str(tmp_path / "no-such-run")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    monkeypatch.setattr(paths, "SHIPPED_POSE_MODEL", tmp_path / "pose")
+    assert ship.main(["vision", "--run", str(tmp_path / "no-such-run"), "--data", str(tmp_path)]) == 2
+    assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rotation_policy"]  # no staging folder left

@@ -221,7 +221,7 @@ def _policy_source(policy_run: Path | None) -> _Source:
         if not path.exists():
             raise ExportError(
                 f"no shipped policy at {_display(path)}; pass --policy-run RUN or ship one with "
-                "`python -m experiments.ship_rotation_policy`"
+                "`python -m experiments.ship rotation`"
             )
         return _Source("shipped", path, _read_info(path / "policy.json"))
     if not Path(policy_run).exists():
