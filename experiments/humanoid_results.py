@@ -36,7 +36,7 @@ def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
         entry["eval_mjx"] = json.loads(summary.read_text()).get("eval_mjx")
     overrides = config_lib.overrides_between(PRESETS.get(preset), exp)  # reproduce it from today's preset
     entry["command"] = " ".join(
-        ["python -m experiments.train_humanoid --config", preset, "--run", str(run_dir), *overrides]
+        ["python -m experiments.train humanoid --config", preset, "--run", str(run_dir), *overrides]
     )
     if gymnasium_episodes:  # the same policy in Gymnasium's native Humanoid-v4, same cap
         policy, _ = humanoid_run.load_policy(run_dir)
@@ -45,7 +45,7 @@ def run_entry(run_dir: Path, gymnasium_episodes: int = 0) -> dict:
 
 
 def ppo_1000_entry(run_dir: Path, onnx: Path, episodes: int, seed: int = 2024) -> dict:
-    """A PPO run on Gymnasium's 1000-step episodes, scored as the issue's goal asks: its
+    """A PPO run on Gymnasium's 1000-step episodes, scored as the Humanoid goal is stated: its
     exported ONNX, deterministic, in native Gymnasium Humanoid-v4, ``episodes`` episodes."""
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():

@@ -8,7 +8,7 @@
         --frames frames.txt --page page.txt
 
 Each input is what those commands print with --json: the last line is one JSON object.
-The output holds the issue's keys (node_upright_rate, node_episodes,
+The output holds the goal figures' keys (node_upright_rate, node_episodes,
 node_upright_rate_original_models, pose_median_deg, pose_p95_deg, chromium_upright,
 chromium_episodes) and, for the record, the summaries they came from.
 """

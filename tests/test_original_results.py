@@ -1,4 +1,4 @@
-"""experiments.original_results: the issue's keys from the harness CLIs' --json lines."""
+"""experiments.original_results: the goal figures' keys from the harness CLIs' --json lines."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ const median = (xs) => {
 
 for (const ep of EPS) {
   const { starts: STARTS, poseFrames: POSE_FRAMES, liveSeconds: FPS_SECONDS } = SETTINGS[ep];
-  const MIN_UPRIGHT = Math.ceil(0.9 * STARTS); // the issue's bar: at least 9 of 10
+  const MIN_UPRIGHT = Math.ceil(0.9 * STARTS); // the goal: at least 9 of 10 episodes upright
   describe(`in Chromium on ${ep}`, { timeout: 30 * 60_000 }, () => {
     let browser;
     let page;
