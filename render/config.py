@@ -18,8 +18,50 @@ Range = tuple[float, float]
 
 
 @dataclasses.dataclass(frozen=True)
-class Randomization:
-    """Domain randomization: each image draws every quantity uniformly from its range.
+class CommonRandomization:
+    """What both object kinds randomize alike, and the one set of checks of either kind's
+    randomization: the camera's jitter around the profile's camera (``render.sampling.sample_camera``),
+    the light colour, the background, the material's gloss and the sensor. Each kind's
+    randomization derives from this and gives its own values to the fields without a
+    default here. The fields serialise flat, beside the kind's own (``dr.<name>``)."""
+
+    # Light colour: each RGB channel scaled by U[1 - jitter, 1], then renormalized so
+    # that the brightest channel is 1 (tints from warm to cool, never dark).
+    light_color_jitter: float
+    # Background: the profile's background (white) times U[background_min, 1] per channel,
+    # in display (sRGB) values.
+    background_min: float
+    roughness: Range  # Principled BSDF roughness, one per image
+    specular: Range  # Principled BSDF "Specular IOR Level", one per image
+    blur_sigma: Range  # px, the sensor's blur (see blur_prob)
+    # Camera: small jitter around the profile's camera.
+    camera_target_jitter: float  # m, per axis, where the camera points
+    camera_distance_jitter: float = 0.04  # relative
+    camera_angle_jitter_deg: float = 3.0  # elevation and azimuth, each +-
+    camera_roll_deg: float = 3.0  # +-
+    fov_jitter_deg: float = 1.0  # +-
+    # Sensor: Gaussian blur (applied with probability blur_prob) then Gaussian noise,
+    # both in display space; noise sigma in 8-bit units.
+    blur_prob: float = 0.5
+    noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple) and not value[0] <= value[1]:
+                raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
+        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
+            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
+        if self.blur_sigma[0] < 0 or self.noise_sigma[0] < 0:
+            raise ValueError("dr.blur_sigma and dr.noise_sigma must be >= 0")
+        if self.blur_sigma[1] > 2.5:
+            raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Randomization(CommonRandomization):
+    """Domain randomization of the procedural cube: each image draws every quantity
+    uniformly from its range (the shared ones are described in ``CommonRandomization``).
 
     Lights are modelled on what Three.js offers, so the browser's scene sits inside
     the training distribution: two directional lights ("key" and "fill", Blender sun
@@ -37,14 +79,10 @@ class Randomization:
     fill_elevation_deg: Range = (-30.0, 60.0)
     fill_azimuth_offset_deg: Range = (120.0, 240.0)
     fill_strength: Range = (0.0, 1.5)
-    # Light colour: each RGB channel scaled by U[1 - jitter, 1], then renormalized so
-    # that the brightest channel is 1 (tints from warm to cool, never dark).
     light_color_jitter: float = 0.15
     sky_strength: Range = (0.1, 0.5)  # hemisphere ambient, radiance scale, linear
     ground_fraction: Range = (0.2, 0.8)  # ground colour = sky colour * this
     ambient_color_jitter: float = 0.1
-    # Background: spec background (white) times U[background_min, 1] per channel, in
-    # display (sRGB) values.
     background_min: float = 0.9
     # Material: per face, hue shift (fraction of the colour wheel), and saturation and
     # value multipliers; one roughness and specular level per image.
@@ -52,30 +90,9 @@ class Randomization:
     saturation_jitter: float = 0.12
     value_jitter: float = 0.15
     roughness: Range = (0.35, 1.0)
-    specular: Range = (0.1, 0.6)  # Principled BSDF "Specular IOR Level"
-    # Camera: small jitter around the spec camera.
-    camera_distance_jitter: float = 0.04  # relative
-    camera_angle_jitter_deg: float = 3.0  # elevation and azimuth, each +-
-    camera_roll_deg: float = 3.0  # +-
-    camera_target_jitter: float = 0.012  # m, per axis, where the camera points
-    fov_jitter_deg: float = 1.0  # +-
-    # Sensor: Gaussian blur (applied with probability blur_prob) then Gaussian noise,
-    # both in display space; noise sigma in 8-bit units.
-    blur_prob: float = 0.5
-    blur_sigma: Range = (0.3, 1.2)  # px
-    noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, tuple) and not value[0] <= value[1]:
-                raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
-        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
-            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
-        if self.blur_sigma[0] < 0 or self.noise_sigma[0] < 0:
-            raise ValueError("dr.blur_sigma and dr.noise_sigma must be >= 0")
-        if self.blur_sigma[1] > 2.5:
-            raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
+    specular: Range = (0.1, 0.6)
+    camera_target_jitter: float = 0.012
+    blur_sigma: Range = (0.3, 1.2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,37 +132,22 @@ class RenderConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class MeshRandomization:
+class MeshRandomization(CommonRandomization):
     """Domain randomization for a runtime's own mesh, lit by the profile's point lights
-    (``runtime.point_lights``): each image draws every quantity uniformly from its range."""
+    (``runtime.point_lights``): each image draws every quantity uniformly from its range
+    (the shared ones are described in ``CommonRandomization``)."""
 
     light_position_jitter: float = 0.4  # m, per axis, around each light's position
     light_power: Range = (0.7, 1.35)  # x the power that matches the runtime's light at the object
-    light_color_jitter: float = 0.08  # as Randomization.light_color_jitter
+    light_color_jitter: float = 0.08
     # Blender point lamps cast no shadows (the runtime's inference renderer has its shadow
     # map off) and have no size: the runtime's are points.
-    background_min: float = 0.92  # the background is white times U[background_min, 1] per channel
+    background_min: float = 0.92
     albedo: Range = (0.8, 1.25)  # the textures' base colour x this (one factor per image)
     roughness: Range = (0.35, 0.7)  # the runtime's material says 0.5
-    specular: Range = (0.3, 0.7)  # Principled "Specular IOR Level"; 0.5 is Three.js's F0 = 0.04
-    camera_distance_jitter: float = 0.04  # relative
-    camera_angle_jitter_deg: float = 3.0  # elevation and azimuth, each +-
-    camera_roll_deg: float = 3.0  # +-
-    camera_target_jitter: float = 0.05  # m, per axis
-    fov_jitter_deg: float = 1.0  # +-
-    blur_prob: float = 0.5
-    blur_sigma: Range = (0.3, 1.0)  # px
-    noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, tuple) and not value[0] <= value[1]:
-                raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
-        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
-            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
-        if self.blur_sigma[1] > 2.5:
-            raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
+    specular: Range = (0.3, 0.7)  # 0.5 is Three.js's F0 = 0.04
+    camera_target_jitter: float = 0.05
+    blur_sigma: Range = (0.3, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
