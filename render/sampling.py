@@ -16,7 +16,7 @@ import numpy as np
 
 from orient_jax.profiles.spec import Camera
 from render import asset
-from render.config import RenderConfig
+from render.config import CommonRandomization, RenderConfig
 
 # Every per-image parameter, its shape (after the image axis) and its meaning. The
 # renderer stores them all in each shard as ``param_<name>`` (float64 unless noted).
@@ -85,6 +85,28 @@ def _jitter_colour(rng: np.random.Generator, rgb: np.ndarray, dr) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(h, s, v))
 
 
+def sample_camera(rng: np.random.Generator, cam: Camera, dr: CommonRandomization) -> dict[str, np.ndarray]:
+    """A jittered copy of the profile's camera ``cam``, as its four ``cam_*`` params; both
+    object kinds draw it right after the label.
+
+    The draws, in this order: elevation, azimuth, distance, target (3), roll, field of
+    view. The order is part of every dataset's bytes: changing it changes every draw
+    after it, so every image of every dataset (tests/test_render_golden.py pins it).
+    """
+    el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    az = cam.azimuth_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
+    dist = cam.distance * (1.0 + rng.uniform(-1, 1) * dr.camera_distance_jitter)
+    target = rng.uniform(-1, 1, 3) * dr.camera_target_jitter
+    roll = rng.uniform(-1, 1) * dr.camera_roll_deg
+    fov = cam.fov_deg + rng.uniform(-1, 1) * dr.fov_jitter_deg
+    return {
+        "cam_target": target,
+        "cam_position": target + dist * _direction(el, az),
+        "cam_roll_deg": np.float64(roll),
+        "cam_fov_deg": np.float64(fov),
+    }
+
+
 def sample_image(
     config: RenderConfig, index: int, cam: Camera
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
@@ -99,17 +121,7 @@ def sample_image(
     rng, noise_rng = image_generators(config.seed, index)
     dr = config.dr
     quat = uniform_quaternion(rng).astype(np.float32)
-
-    el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
-    az = cam.azimuth_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
-    dist = cam.distance * (1.0 + rng.uniform(-1, 1) * dr.camera_distance_jitter)
-    target = rng.uniform(-1, 1, 3) * dr.camera_target_jitter
-    p: dict[str, np.ndarray] = {
-        "cam_target": target,
-        "cam_position": target + dist * _direction(el, az),
-        "cam_roll_deg": np.float64(rng.uniform(-1, 1) * dr.camera_roll_deg),
-        "cam_fov_deg": np.float64(cam.fov_deg + rng.uniform(-1, 1) * dr.fov_jitter_deg),
-    }
+    p = sample_camera(rng, cam, dr)
     key_az = cam.azimuth_deg + rng.uniform(*dr.key_azimuth_deg)
     p["key_direction"] = _direction(rng.uniform(*dr.key_elevation_deg), key_az)
     p["key_rgb"] = _tint(rng, dr.light_color_jitter)
@@ -173,16 +185,7 @@ def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, n
     rng, noise_rng = image_generators(config.seed, index)
     dr, cam = config.dr, spec.camera
     quat = uniform_quaternion(rng).astype(np.float32)
-    el = cam.elevation_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
-    az = cam.azimuth_deg + rng.uniform(-1, 1) * dr.camera_angle_jitter_deg
-    dist = cam.distance * (1.0 + rng.uniform(-1, 1) * dr.camera_distance_jitter)
-    target = rng.uniform(-1, 1, 3) * dr.camera_target_jitter
-    p: dict[str, np.ndarray] = {
-        "cam_target": target,
-        "cam_position": target + dist * _direction(el, az),
-        "cam_roll_deg": np.float64(rng.uniform(-1, 1) * dr.camera_roll_deg),
-        "cam_fov_deg": np.float64(cam.fov_deg + rng.uniform(-1, 1) * dr.fov_jitter_deg),
-    }
+    p = sample_camera(rng, cam, dr)
     lights = spec.runtime.point_lights
     p["light_position"] = np.stack([np.asarray(lt.position) + rng.uniform(-1, 1, 3) * dr.light_position_jitter
                                     for lt in lights])  # fmt: skip
