@@ -165,6 +165,30 @@ class LabelReport:
         }
 
 
+def check_silhouette(
+    index: int,
+    cam: PinholeCamera,
+    quat_xyzw: np.ndarray,
+    points_body: np.ndarray,
+    params: dict[str, np.ndarray],
+    report: LabelReport,
+) -> None:
+    """The silhouette check of either object kind: the bounding box of ``points_body``
+    (body frame; the cube's corners, a mesh's convex hull), rotated by the label and
+    projected, must match the rendered alpha's (``params["bbox"]``) to within
+    ``BBOX_TOLERANCE_PX``; a failure is appended to ``report``."""
+    xy, _ = cam.project(rotate(quat_xyzw, points_body))
+    expected = np.array([xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()])
+    error = np.abs(expected - np.asarray(params["bbox"], float)).max()
+    report.bbox_checks += 1
+    report.max_bbox_error_px = max(report.max_bbox_error_px, float(error))
+    if error > BBOX_TOLERANCE_PX:
+        report.failures.append(
+            f"image {index}: silhouette off by {error:.2f} px "
+            f"(projected {np.round(expected, 1).tolist()}, rendered {list(params['bbox'])})"
+        )
+
+
 def check_image(
     index: int,
     image: np.ndarray,
@@ -178,16 +202,7 @@ def check_image(
     cam = PinholeCamera.from_params(params, image.shape[0])
     h = 0.5 * asset["box_size"]
     corners = np.array([[sx, sy, sz] for sx in (-h, h) for sy in (-h, h) for sz in (-h, h)])
-    xy, _ = cam.project(rotate(quat_xyzw, corners))
-    expected = np.array([xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()])
-    error = np.abs(expected - np.asarray(params["bbox"], float)).max()
-    report.bbox_checks += 1
-    report.max_bbox_error_px = max(report.max_bbox_error_px, float(error))
-    if error > BBOX_TOLERANCE_PX:
-        report.failures.append(
-            f"image {index}: silhouette off by {error:.2f} px "
-            f"(projected {np.round(expected, 1).tolist()}, rendered {list(params['bbox'])})"
-        )
+    check_silhouette(index, cam, quat_xyzw, corners, params, report)
 
     face_rgb = np.asarray(params["face_rgb"], float)
     face_hues = [_hue(_srgb(c)) for c in face_rgb]
@@ -282,21 +297,17 @@ def _highlight(
 
 
 def check_mesh_image(
-    index: int, image: np.ndarray, quat_xyzw: np.ndarray, params: dict[str, np.ndarray], asset: dict, report
+    index: int,
+    image: np.ndarray,
+    quat_xyzw: np.ndarray,
+    params: dict[str, np.ndarray],
+    asset: dict,
+    report: LabelReport,
 ) -> None:
     """The silhouette check for a runtime mesh (see the module docstring)."""
     report.images += 1
     cam = PinholeCamera.from_params(params, image.shape[0])
-    xy, _ = cam.project(rotate(quat_xyzw, np.asarray(asset["hull_body"], float)))
-    expected = np.array([xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()])
-    error = np.abs(expected - np.asarray(params["bbox"], float)).max()
-    report.bbox_checks += 1
-    report.max_bbox_error_px = max(report.max_bbox_error_px, float(error))
-    if error > BBOX_TOLERANCE_PX:
-        report.failures.append(
-            f"image {index}: silhouette off by {error:.2f} px "
-            f"(projected {np.round(expected, 1).tolist()}, rendered {list(params['bbox'])})"
-        )
+    check_silhouette(index, cam, quat_xyzw, np.asarray(asset["hull_body"], float), params, report)
 
 
 def check_labels(
