@@ -10,7 +10,7 @@ runtime can deadlock on MJX at some batch sizes (DESIGN.md), and one stuck candi
 must not cost the others their figures; it is retried once, then reported as such.
 
 The score of a policy trained in a physics (native Gymnasium Humanoid-v4) is measured by
-``experiments.eval_humanoid --gymnasium``; docs/humanoid.md puts the two together.
+``experiments.evaluate humanoid --gymnasium``; docs/humanoid.md puts the two together.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def load(path: str | Path) -> NoiseModel:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"noise model {path} not found; write one with experiments.eval_vision "
+            f"noise model {path} not found; write one with `python -m experiments.evaluate vision` "
             "or pass noise_model='' to use the constant noise_deg model"
         )
     try:

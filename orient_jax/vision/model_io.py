@@ -40,7 +40,7 @@ def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
         "model",
         FORMAT,
         "orientation model",
-        "train one with `python -m experiments.train_vision --config cpu`",
+        "train one with `python -m experiments.train vision --config cpu`",
     )
     where = path / "model.json"
     missing = [k for k in ("task", "image_size") if k not in info]

@@ -38,7 +38,7 @@ The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
   trained before ``lean`` existed, kept so their runs stay reproducible.
 
 A policy trained on any of them is scored on Gymnasium's own environment with
-``experiments/eval_humanoid.py --gymnasium``.
+``python -m experiments.evaluate humanoid --gymnasium``.
 """
 
 from __future__ import annotations
