@@ -147,7 +147,16 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
             out=noise,
             outputs=("vision_eval.json", "error_model.json"),
             run=command(
-                py, "-m", "experiments.evaluate", "vision", "--run", vision, "--data", vision_exp.test_data, "--out", noise
+                py,
+                "-m",
+                "experiments.evaluate",
+                "vision",
+                "--run",
+                vision,
+                "--data",
+                vision_exp.test_data,
+                "--out",
+                noise,
             ),
             needs=("cnn", "render-test"),
             title=f"measure the CNN on {vision_exp.test_data}: its error is the policy's noise model",

@@ -25,11 +25,10 @@ preset sits in a product table. (Task profiles have the same door:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
 import importlib
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
 MODULES_ENV = "ORIENT_JAX_PRESET_MODULES"
 _imported: set[str] = set()
