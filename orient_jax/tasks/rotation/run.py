@@ -8,8 +8,8 @@ from orient_jax import profiles
 from orient_jax.agents.ppo.networks import make_policy
 from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.agents.ppo.program import PPOProgram
-from orient_jax.agents.ppo.train import Trainer, TrainState, make_trainer
-from orient_jax.core import loop, reproduce, runs
+from orient_jax.agents.ppo.train import PPOTrainer, TrainState, make_trainer
+from orient_jax.core import loop, runs
 from orient_jax.envs.wrappers import wrap_for_training
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.tasks.rotation.config import RotationExperiment
@@ -19,18 +19,8 @@ from orient_jax.tasks.rotation.evaluation import evaluate_rotation
 # The env's latched success flag, reported as the fraction of episodes ending upright.
 EPISODE_METRICS = {"success": "success_rate"}
 
-# What `experiments.reproduce` compares of a rotation run.
-REPRODUCE = reproduce.Kind(
-    "rotation",
-    "experiments.train_rotation",
-    "eval.json",
-    "policy/policy.msgpack",
-    frozenset({"wall_s", "steps_per_s", "policy"}),
-    ("ppo", "env"),
-)
 
-
-def build_trainer(exp: RotationExperiment) -> Trainer:
+def build_trainer(exp: RotationExperiment) -> PPOTrainer:
     spec = exp.spec
     env = wrap_for_training(RotationEnv(spec, exp.env), spec.episode_steps)
     return make_trainer(env, exp.ppo, episode_metrics=EPISODE_METRICS)
@@ -49,9 +39,10 @@ def load_run_config(run_dir: Path) -> RotationExperiment:
 def train_run(
     exp: RotationExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress: bool = True
 ) -> TrainState:
+    trainer = build_trainer(exp)  # reads the inputs (noise model, mesh) first: a bad one raises before any write
     inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
     config = runs.prepare_run(run_dir, exp, preset, inputs)
-    program = PPOProgram(build_trainer(exp), exp.seed, run_dir, policy_meta={"task": exp.task})
+    program = PPOProgram(trainer, exp.seed, run_dir, policy_meta={"task": exp.task})
     state, _ = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
     return state
 
