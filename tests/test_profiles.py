@@ -43,7 +43,8 @@ def test_physics_is_consistent():
     # Solid cube: I = m (s^2 + s^2) / 12.
     assert p.inertia == pytest.approx(p.box_mass * 2 * p.box_size**2 / 12)
     # The damping factor reproduces cannon-es: after one second, 1 - d of the velocity remains.
-    assert p.damping_factor_angular ** round(1 / p.timestep) == pytest.approx(1 - p.angular_damping, rel=1e-9)
+    for d in (p.angular_damping, p.linear_damping, 0.5):
+        assert p.damping_factor(d) ** round(1 / p.timestep) == pytest.approx(1 - d, rel=1e-9)
     # Tipping the box over an edge must be possible at full torque.
     for profile in (CUBE, TEST_BOX):
         q = profile.physics

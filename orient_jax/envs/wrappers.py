@@ -16,8 +16,6 @@ import jax.numpy as jnp
 from brax.envs import base
 from brax.envs.wrappers.training import VmapWrapper
 
-WRAPPER_KEYS = ("steps", "truncation", "reset_key", "final_obs", "episode_return", "episode_done", "episode_metrics")
-
 
 class EpisodeAutoReset(base.Wrapper):
     def __init__(self, env: base.Env, episode_length: int, stagger: bool = False):

@@ -89,15 +89,11 @@ class Physics:
     def control_dt(self) -> float:
         return self.timestep * self.substeps
 
-    @property
-    def damping_factor_linear(self) -> float:
-        """Per-physics-step multiplier on linear velocity."""
-        return (1.0 - self.linear_damping) ** self.timestep
-
-    @property
-    def damping_factor_angular(self) -> float:
-        """Per-physics-step multiplier on angular velocity."""
-        return (1.0 - self.angular_damping) ** self.timestep
+    def damping_factor(self, damping):
+        """Per-physics-step multiplier on a velocity that loses ``damping`` of itself per
+        second (``linear_damping``, ``angular_damping``, or a randomized one: a float or an
+        array)."""
+        return (1.0 - damping) ** self.timestep
 
 
 @dataclasses.dataclass(frozen=True)

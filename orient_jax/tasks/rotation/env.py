@@ -352,9 +352,8 @@ class RotationEnv(base.Env):
         ``inertia``: (frame quaternion, principal moments) of a world-fixed inertia."""
         p, act = self.spec.physics, self.spec.actuation
         model = self._model(params)
-        dt = p.timestep
-        lin = (1.0 - jnp.minimum(p.linear_damping * params["damping_scale"], 0.999)) ** dt
-        ang = (1.0 - jnp.minimum(p.angular_damping * params["damping_scale"], 0.999)) ** dt
+        lin = p.damping_factor(jnp.minimum(p.linear_damping * params["damping_scale"], 0.999))
+        ang = p.damping_factor(jnp.minimum(p.angular_damping * params["damping_scale"], 0.999))
         vel_scale = jnp.concatenate([jnp.full(3, lin), jnp.full(3, ang)])
 
         def substep(carry, key):
