@@ -20,7 +20,7 @@ import pytest
 from orient_jax import profiles, quat
 from orient_jax.envs.noise import constant
 from orient_jax.tasks.rotation import mesh as mesh_lib
-from orient_jax.tasks.rotation.observers import PageObserver, page_observation, swizzle, z_axis
+from orient_jax.tasks.rotation.observers import PageObserver, pack, page_parts, swizzle, z_axis
 
 ORIGINAL = profiles.get("original")
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def test_page_observation_slots_by_hand():
     last = jnp.array([0.0, 0.5, 0.0, math.sqrt(0.75)])
     two_back = jnp.array([0.1, 0.2, 0.3, 0.9])
     actions = jnp.array([[0.1, 0.2, 0.3], [-0.4, -0.5, -0.6]])
-    obs = np.asarray(page_observation(raw, last, two_back, actions))
+    obs = np.asarray(pack(ORIGINAL.observation, page_parts(raw, last, two_back, actions)))
     np.testing.assert_allclose(obs[0:4], [0.0, 0.0, -0.6, 0.8], atol=1e-7)  # swizzled
     # Rotation about training -z by 73.7 deg leaves the z axis up: (0, 0, 1), twice.
     np.testing.assert_allclose(obs[4:7], [0, 0, 1], atol=1e-6)

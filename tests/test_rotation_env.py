@@ -101,7 +101,7 @@ def test_angular_velocity_slot_is_body_rate(env_fns):
     q0 = quat.random_uniform(jax.random.PRNGKey(3))
     omega = jnp.array([0.3, -0.5, 0.2]) * 20.0 * 0.5  # rad/s, body frame
     q1 = quat.multiply(q0, quat.from_rotvec(omega * CUBE.physics.control_dt))
-    obs = env.observer._observe(q1, q0, jnp.zeros((2, 3)))
+    obs = env.observer.observe(q1, q0, jnp.zeros((2, 3)))
     np.testing.assert_allclose(obs[14:17] * CUBE.observation.angular_velocity_scale, omega, rtol=1e-3)
 
 

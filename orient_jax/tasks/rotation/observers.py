@@ -5,6 +5,10 @@ step, before the policy acts. Each builder keeps its memory in the env state's `
 (its own keys) and sees the *true* orientation only through what the runtime would see:
 the noise model stands for the pose CNN.
 
+A builder computes the observation's *named parts* (slot name -> 1-D array) and ``pack``
+lays them out by the profile's slot table (``Observation.slots``): that table is the one
+place the layout is written. web/src/sim/observation.js does the same in the browser.
+
 * ``CubeObserver`` (our web app, profile ``cube``): a fresh observed orientation every
   step, the 23 slots of ``orient_jax/profiles/cube.py``.
 * ``PageObserver`` (the original page, profile ``original``): the pose model runs every
@@ -23,10 +27,30 @@ import numpy as np
 
 from orient_jax import quat
 from orient_jax.envs.noise import NoiseModel
-from orient_jax.profiles.spec import TaskSpec
+from orient_jax.profiles.spec import Observation, TaskSpec
 
 Array = jax.Array
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0], np.float32)  # numpy: importing must not start a JAX backend
+
+
+def pack(observation: Observation, parts: dict[str, Array]) -> Array:
+    """The observation vector: each named part at its slot of ``observation.slots``.
+
+    Raises ValueError naming the slots when the parts' names or sizes differ from the
+    slots' (a missing part, an extra one, or one of the wrong size); each part must be a
+    1-D array of its slot's size. The check runs on shapes, so it fires when a builder is
+    traced (``jax.eval_shape``), before anything is computed."""
+    sizes = {s.name: s.size for s in observation.slots}
+    problems = [f"slot {n} is listed twice" for n in sizes if [s.name for s in observation.slots].count(n) > 1]
+    if missing := [n for n in sizes if n not in parts]:
+        problems.append(f"no part for slot(s) {', '.join(missing)}")
+    if extra := [n for n in parts if n not in sizes]:
+        problems.append(f"part(s) {', '.join(extra)} have no slot")
+    problems += [f"part {n} has shape {tuple(jnp.shape(v))}, slot {n} holds {sizes[n]}"
+                 for n, v in parts.items() if n in sizes and jnp.shape(v) != (sizes[n],)]  # fmt: skip
+    if problems:
+        raise ValueError(f"observation parts do not fit the slots [{', '.join(sizes)}]: {'; '.join(problems)}")
+    return jnp.concatenate([parts[s.name] for s in sorted(observation.slots, key=lambda s: s.start)])
 
 
 class CubeObserver:
@@ -41,22 +65,34 @@ class CubeObserver:
     def reset(self, q_true: Array, key: Array) -> tuple[Array, dict]:
         q_obs = quat.canonical(quat.multiply(self.noise.sample(key), q_true))
         actions = jnp.zeros((2, self.spec.action.size))
-        return self._observe(q_obs, q_obs, actions), {"quat_obs": q_obs, "actions": actions}
+        return self.observe(q_obs, q_obs, actions), {"quat_obs": q_obs, "actions": actions}
 
     def step(self, memory: dict, action: Array, q_true: Array, key: Array) -> tuple[Array, dict]:
         """``action``: the one just taken; ``q_true``: the orientation after it."""
         q_obs = quat.canonical(quat.multiply(self.noise.sample(key), q_true))
         actions = jnp.stack([action, memory["actions"][0]])
-        return self._observe(q_obs, memory["quat_obs"], actions), {"quat_obs": q_obs, "actions": actions}
+        return self.observe(q_obs, memory["quat_obs"], actions), {"quat_obs": q_obs, "actions": actions}
 
-    def _observe(self, q_obs: Array, q_prev: Array, actions: Array) -> Array:
-        o = self.spec.observation
+    def observe(self, q_obs: Array, q_prev: Array, actions: Array) -> Array:
+        """The observation from the observed orientation, the previous one and ``actions``
+        [2, 3] = (t-1, t-2)."""
+        return pack(self.spec.observation, self.parts(q_obs, q_prev, actions))
+
+    def parts(self, q_obs: Array, q_prev: Array, actions: Array) -> dict[str, Array]:
         q_prev = quat.align_sign(q_prev, q_obs)
         rot = quat.to_matrix(q_obs)
         rel = quat.multiply(quat.conjugate(q_prev), q_obs)
         omega = quat.to_rotvec(rel) / self.spec.physics.control_dt
-        omega = jnp.clip(omega / o.angular_velocity_scale, -1.0, 1.0)
-        return jnp.concatenate([q_obs, rot[:, 1], rot[1, :], q_prev, omega, actions[0], actions[1]])
+        omega = jnp.clip(omega / self.spec.observation.angular_velocity_scale, -1.0, 1.0)
+        return {
+            "quat": q_obs,
+            "up_world": rot[:, 1],
+            "world_up_in_body": rot[1, :],
+            "prev_quat": q_prev,
+            "angular_velocity": omega,
+            "action_prev": actions[0],
+            "action_prev2": actions[1],
+        }
 
 
 def swizzle(q: Array) -> Array:
@@ -75,14 +111,21 @@ def z_axis(q: Array) -> Array:
     return jnp.stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)], axis=-1)
 
 
-def page_observation(raw: Array, last_raw: Array, two_back: Array, actions: Array) -> Array:
-    """The page's 23 numbers (simulation.js:208-216) from the held quaternion ``raw`` (cannon
-    frame, x y z w), the last step's ``last_raw``, the swizzled quaternion of two policy
-    steps back, and ``actions`` [2, 3] = (t-2, t-1)."""
+def page_parts(raw: Array, last_raw: Array, two_back: Array, actions: Array) -> dict[str, Array]:
+    """The page's observation parts (simulation.js:208-216) from the held quaternion ``raw``
+    (cannon frame, x y z w), the last step's ``last_raw``, the swizzled quaternion of two
+    policy steps back, and ``actions`` [2, 3] = (t-2, t-1)."""
     train = swizzle(raw)
     axis = z_axis(train)
-    velocity = swizzle_vector(raw[:3] - last_raw[:3])
-    return jnp.concatenate([train, axis, axis, two_back, velocity, actions[0], actions[1]])
+    return {
+        "quat": train,
+        "z_axis": axis,
+        "z_axis_again": axis,
+        "prev_quat": two_back,
+        "angular_velocity": swizzle_vector(raw[:3] - last_raw[:3]),
+        "action_prev2": actions[0],
+        "action_prev": actions[1],
+    }
 
 
 class PageObserver:
@@ -142,7 +185,7 @@ class PageObserver:
         # simulation.js:160-166: the held prediction, else the (canonical) ground truth.
         raw = jnp.where(has_pred, held, quat.canonical(q_true))
         last_raw = jnp.where(memory["first"], raw, memory["last_raw"])  # simulation.js:194
-        obs = page_observation(raw, last_raw, memory["history"][0], memory["actions"])
+        obs = pack(self.spec.observation, page_parts(raw, last_raw, memory["history"][0], memory["actions"]))
         return obs, {**memory, "frame": frame, "held": held, "has_pred": has_pred, "raw": raw}
 
 

@@ -1,5 +1,7 @@
-// The policy's 23-slot observation, built exactly per task.json's slot meanings (the
-// same as RotationEnv._observe in orient_jax/tasks/rotation/env.py):
+// The policy's observation, as CubeObserver.parts and pack in
+// orient_jax/tasks/rotation/observers.py build it: the builder computes named parts and
+// pack lays them out by task.json's observation.slots, the one place the layout is written.
+// The parts, each as task.json's slot of the same name describes it:
 //   quat              observed q_t (x,y,z,w), sign fixed so w >= 0
 //   up_world          body +Y in world = column 1 of R(q_t)
 //   world_up_in_body  world +Y in body = row 1 of R(q_t)
@@ -10,28 +12,59 @@
 // Everything is computed from *observed* quaternions (noisy, or the CNN's), never the truth.
 
 import { alignSign, canonical, conjugate, multiply, normalize, toMatrix, toRotvec } from './quat.js';
-import { slotTable } from './task.js';
 
 const clip1 = (x) => Math.min(1, Math.max(-1, x));
 
-/** A pure function of its inputs: the observation vector (Float32Array of observation.size). */
-export function buildObservation(task, qObs, qPrev, actionPrev, actionPrev2) {
-  const slots = slotTable(task);
-  const out = new Float32Array(task.observation.size);
+/**
+ * The observation vector (Float32Array of observation.size): each named part ({ name: numbers })
+ * at its slot of observation.slots. Throws, naming the slots, when the parts' names or sizes
+ * differ from the slots' (a missing part, an extra one, or one of the wrong size).
+ */
+export function pack(observation, parts) {
+  const sizes = new Map();
+  const problems = [];
+  for (const s of observation.slots) {
+    if (sizes.has(s.name)) problems.push(`slot ${s.name} is listed twice`);
+    sizes.set(s.name, s.size);
+  }
+  const missing = [...sizes.keys()].filter((name) => !Object.hasOwn(parts, name));
+  const extra = Object.keys(parts).filter((name) => !sizes.has(name));
+  if (missing.length) problems.push(`no part for slot(s) ${missing.join(', ')}`);
+  if (extra.length) problems.push(`part(s) ${extra.join(', ')} have no slot`);
+  for (const [name, value] of Object.entries(parts)) {
+    if (sizes.has(name) && value.length !== sizes.get(name)) {
+      problems.push(`part ${name} has ${value.length} numbers, slot ${name} holds ${sizes.get(name)}`);
+    }
+  }
+  if (problems.length) {
+    throw new Error(`observation parts do not fit the slots [${[...sizes.keys()].join(', ')}]: ${problems.join('; ')}`);
+  }
+  const out = new Float32Array(observation.size);
+  for (const s of observation.slots) out.set(parts[s.name], s.start);
+  return out;
+}
+
+/** The named parts of the observation; a pure function of its inputs. */
+export function observationParts(task, qObs, qPrev, actionPrev, actionPrev2) {
   const q = canonical(normalize(qObs));
   const prev = alignSign(normalize(qPrev), q);
   const r = toMatrix(q);
   const rel = multiply(conjugate(prev), q);
   const scale = 1 / (task.derived.control_dt * task.observation.angular_velocity_scale);
-  const omega = toRotvec(rel).map((w) => clip1(w * scale));
-  out.set(q, slots.quat.start);
-  out.set([r[0][1], r[1][1], r[2][1]], slots.up_world.start);
-  out.set(r[1], slots.world_up_in_body.start);
-  out.set(prev, slots.prev_quat.start);
-  out.set(omega, slots.angular_velocity.start);
-  out.set(actionPrev, slots.action_prev.start);
-  out.set(actionPrev2, slots.action_prev2.start);
-  return out;
+  return {
+    quat: q,
+    up_world: [r[0][1], r[1][1], r[2][1]],
+    world_up_in_body: r[1],
+    prev_quat: prev,
+    angular_velocity: toRotvec(rel).map((w) => clip1(w * scale)),
+    action_prev: actionPrev,
+    action_prev2: actionPrev2,
+  };
+}
+
+/** The observation vector: observationParts laid out by task.observation.slots. */
+export function buildObservation(task, qObs, qPrev, actionPrev, actionPrev2) {
+  return pack(task.observation, observationParts(task, qObs, qPrev, actionPrev, actionPrev2));
 }
 
 /** Keeps what the observation needs from earlier control steps (previous q, two actions). */

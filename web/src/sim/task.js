@@ -4,20 +4,11 @@
 // It never supplies a default: a missing or wrong field stops with a message that
 // says how to regenerate the file.
 
+import { buildObservation } from './observation.js';
+
 export const TASK_VERSION = 1;
 
 const REGENERATE = 'regenerate it with `make spec` (python -m orient_jax.profiles cube)';
-
-// The observation slots the runtime knows how to fill, in the order the spec defines.
-export const OBSERVATION_SLOTS = Object.freeze([
-  'quat',
-  'up_world',
-  'world_up_in_body',
-  'prev_quat',
-  'angular_velocity',
-  'action_prev',
-  'action_prev2',
-]);
 
 export class TaskError extends Error {
   constructor(message) {
@@ -120,19 +111,19 @@ export function parseTask(json) {
   if (string(json, 'frames.quaternion_order') !== 'xyzw') throw new TaskError('frames.quaternion_order must be "xyzw"');
   if (string(json, 'frames.torque_frame') !== 'body') throw new TaskError('frames.torque_frame must be "body"');
 
-  // Observation layout: the slots this runtime fills, contiguous, covering `size`.
+  // Observation layout: named slots that tile [0, size) without gaps or overlaps, in any
+  // order; the parts this runtime builds (observation.js) must fit them, which pack checks.
   const size = number(json, 'observation.size', { min: 1, integer: true });
   const slots = get(json, 'observation.slots');
   if (!Array.isArray(slots)) throw new TaskError('"observation.slots" must be a list');
-  const names = slots.map((s) => s && s.name);
-  if (names.join(',') !== OBSERVATION_SLOTS.join(',')) {
-    throw new TaskError(`observation slots are [${names}], this runtime fills [${OBSERVATION_SLOTS}]`);
-  }
-  const expectedSize = { quat: 4, up_world: 3, world_up_in_body: 3, prev_quat: 4, angular_velocity: 3, action_prev: 3, action_prev2: 3 };
+  slots.forEach((s, i) => {
+    string(json, `observation.slots.${i}.name`);
+    number(json, `observation.slots.${i}.start`, { min: 0, integer: true });
+    number(json, `observation.slots.${i}.size`, { min: 1, integer: true });
+  });
   let offset = 0;
-  for (const s of slots) {
+  for (const s of [...slots].sort((a, b) => a.start - b.start)) {
     if (s.start !== offset) throw new TaskError(`slot "${s.name}" starts at ${s.start}, expected ${offset}`);
-    if (s.size !== expectedSize[s.name]) throw new TaskError(`slot "${s.name}" has size ${s.size}, expected ${expectedSize[s.name]}`);
     offset += s.size;
   }
   if (offset !== size) throw new TaskError(`slots cover ${offset} values, observation.size is ${size}`);
@@ -145,6 +136,13 @@ export function parseTask(json) {
   close(json.derived.inertia, (p.box_mass * p.box_size ** 2) / 6, 'derived.inertia vs box_mass * box_size^2 / 6');
   close(json.derived.episode_steps, Math.round(json.actuation.episode_seconds / json.derived.control_dt), 'derived.episode_steps');
   close(json.derived.hold_steps, Math.round(json.success.hold_seconds / json.derived.control_dt), 'derived.hold_steps');
+
+  // The slots are the ones this runtime builds: one observation, for pack's check.
+  try {
+    buildObservation(json, [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0], [0, 0, 0]);
+  } catch (e) {
+    throw new TaskError(e.message);
+  }
 
   return deepFreeze(structuredClone(json));
 }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildObservation, ObservationTracker } from '../../src/sim/observation.js';
+import { buildObservation, ObservationTracker, observationParts, pack } from '../../src/sim/observation.js';
 import { fromAxisAngle } from '../../src/sim/quat.js';
-import { assertClose, task } from './helpers.mjs';
+import { parseTask, slotTable } from '../../src/sim/task.js';
+import { assertClose, task, taskJson } from './helpers.mjs';
 
 const s = Math.SQRT1_2;
 
@@ -56,4 +57,61 @@ test('the tracker: after a reset prev = q and actions are zero; then it remember
   assertClose(o2.subarray(17, 23), [0, 0, 0.25, 0.5, 1, -1], 0);
   tr.reset();
   assertClose(tr.observe(q1).subarray(14, 23), new Array(9).fill(0), 0);
+});
+
+/** task.json with its slots laid out in `order` (slot names), listed as before. */
+function permuted(order) {
+  const j = structuredClone(taskJson);
+  const size = Object.fromEntries(j.observation.slots.map((s) => [s.name, s.size]));
+  let at = 0;
+  const start = {};
+  for (const name of order) {
+    start[name] = at;
+    at += size[name];
+  }
+  for (const s of j.observation.slots) s.start = start[s.name];
+  return parseTask(j);
+}
+
+const names = task.observation.slots.map((s) => s.name);
+const parts = Object.fromEntries(task.observation.slots.map((s) => [s.name, Array.from({ length: s.size }, (_, i) => s.start + i / 10)]));
+
+test('pack puts each named part at its slot, whatever the order of the slots', () => {
+  for (const order of [names, [...names].reverse(), [...names.slice(3), ...names.slice(0, 3)]]) {
+    const layout = permuted(order);
+    const obs = pack(layout.observation, parts);
+    assert.equal(obs.length, 23);
+    for (const [name, { start, size }] of Object.entries(slotTable(layout))) {
+      assertClose(obs.subarray(start, start + size), parts[name], 1e-6, `${order}: ${name}`);
+    }
+  }
+  const reversed = pack(permuted([...names].reverse()).observation, parts);
+  assertClose(reversed, [...names].reverse().flatMap((n) => parts[n]), 1e-6, 'reversed end to end');
+});
+
+test('pack refuses parts that do not fit the slots, naming them', () => {
+  const slots = '[quat, up_world, world_up_in_body, prev_quat, angular_velocity, action_prev, action_prev2]';
+  const fits = (p) => () => pack(task.observation, p);
+  const { prev_quat: _, ...missing } = parts;
+  assert.throws(fits(missing), { message: `observation parts do not fit the slots ${slots}: no part for slot(s) prev_quat` });
+  assert.throws(fits({ ...parts, spin: [0, 0, 0] }), /: part\(s\) spin have no slot$/);
+  assert.throws(fits({ ...parts, quat: [0, 0, 1] }), /: part quat has 3 numbers, slot quat holds 4$/);
+  const twice = { ...task.observation, slots: [...task.observation.slots, task.observation.slots[0]] };
+  assert.throws(() => pack(twice, parts), /slot quat is listed twice/);
+});
+
+test('the built observation follows a permuted slot table: same numbers, other places', () => {
+  const other = permuted([...names].reverse());
+  const q = fromAxisAngle([0.3, -0.5, 0.8], 2.0);
+  const prev = fromAxisAngle([0.3, -0.5, 0.8], 1.9);
+  const args = [q, prev, [0.1, -0.2, 0.3], [-1, 0.5, 0]];
+  const ours = buildObservation(task, ...args);
+  const theirs = buildObservation(other, ...args);
+  const a = slotTable(task);
+  const b = slotTable(other);
+  for (const name of names) {
+    assert.deepEqual(theirs.subarray(b[name].start, b[name].start + b[name].size), ours.subarray(a[name].start, a[name].start + a[name].size), name);
+  }
+  const p = observationParts(task, ...args);
+  assert.deepEqual(Object.keys(p).sort(), [...names].sort());
 });

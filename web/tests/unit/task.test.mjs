@@ -24,10 +24,21 @@ test('a missing or bad field stops with a message naming it', () => {
   assert.throws(() => parseTask(null), TaskError);
 });
 
-test('the observation layout must be the one this runtime fills', () => {
-  assert.throws(() => parseTask(mutated((j) => j.observation.slots.reverse())), /observation slots/);
+test('the observation layout must tile the vector with the slots this runtime fills', () => {
   assert.throws(() => parseTask(mutated((j) => (j.observation.slots[1].start = 5))), /starts at 5/);
   assert.throws(() => parseTask(mutated((j) => (j.observation.size = 24))), /cover 23/);
+  assert.throws(() => parseTask(mutated((j) => (j.observation.slots[2].size = 'three'))), /observation\.slots\.2\.size/);
+  // The slots name the parts this runtime builds, with their sizes; their order is free.
+  assert.doesNotThrow(() => parseTask(mutated((j) => j.observation.slots.reverse())));
+  assert.throws(
+    () => parseTask(mutated((j) => (j.observation.slots[4].name = 'omega'))),
+    (e) => e instanceof TaskError && /no part for slot\(s\) omega; part\(s\) angular_velocity have no slot/.test(e.message),
+  );
+  const shrunk = mutated((j) => {
+    j.observation.size = 22;
+    j.observation.slots[6].size = 2;
+  });
+  assert.throws(() => parseTask(shrunk), /part action_prev2 has 3 numbers, slot action_prev2 holds 2/);
 });
 
 test('derived values must agree with what they derive from', () => {
