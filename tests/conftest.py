@@ -27,6 +27,10 @@ if "ORIENT_JAX_CACHE" not in os.environ:
     import tempfile
 
     os.environ["ORIENT_JAX_CACHE"] = tempfile.mkdtemp(prefix="orient-jax-test-cache-")
+# The test-only task profile test_box (tests/profile_test_box.py), registered in this process
+# and in every command a test starts: the renderer, python -m orient_jax.profiles.
+_profile_modules = filter(None, os.environ.get("ORIENT_JAX_PROFILE_MODULES", "").split(","))
+os.environ["ORIENT_JAX_PROFILE_MODULES"] = ",".join(dict.fromkeys([*_profile_modules, "tests.profile_test_box"]))
 
 from tests.render_helpers import find_render_python, render_tiny  # noqa: E402
 

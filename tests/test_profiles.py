@@ -1,5 +1,6 @@
 """Task profiles: the contract as named values. ``cube`` is today's task, byte for byte;
-``test_box`` (a few constants changed) flows through every consumer that takes a profile."""
+``test_box`` (a few constants changed, registered by the tests: tests/profile_test_box.py)
+flows through every consumer that takes a profile."""
 
 import dataclasses
 import math
@@ -29,10 +30,39 @@ def test_task_json_is_the_cube_profile_byte_for_byte(root):
 
 @pytest.mark.unit
 def test_profiles_are_chosen_by_name():
-    assert profiles.names() == ["cube", "original", "test_box"]
+    assert sorted(profiles.PROFILES) == ["cube", "original"]  # the product's; test_box is the tests' own
+    assert profiles.names() == ["cube", "original", "test_box"]  # registered by conftest
     assert profiles.get("cube").name == "cube" and profiles.get("test_box").name == "test_box"
     with pytest.raises(ValueError, match="unknown task profile 'nope'; choose one of cube, original, test_box"):
         profiles.get("nope")
+
+
+@pytest.mark.unit
+def test_profile_modules_extend_the_registry(monkeypatch, tmp_path):
+    """``$ORIENT_JAX_PROFILE_MODULES`` names modules that define PROFILE; a bad one says what is wrong."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "lab_box.py").write_text(
+        "import dataclasses\nfrom orient_jax import profiles\n"
+        "PROFILE = dataclasses.replace(profiles.get('cube'), name='lab_box')\n"
+    )
+    (tmp_path / "no_profile.py").write_text("X = 1\n")
+    (tmp_path / "not_a_spec.py").write_text("PROFILE = {'name': 'dict_box'}\n")
+    (tmp_path / "taken.py").write_text("from orient_jax import profiles\nPROFILE = profiles.get('original')\n")
+    monkeypatch.setenv(profiles.MODULES_ENV, "")
+    assert profiles.names() == ["cube", "original"]
+    monkeypatch.setenv(profiles.MODULES_ENV, " lab_box , tests.profile_test_box")
+    assert profiles.names() == ["cube", "lab_box", "original", "test_box"]
+    assert profiles.get("lab_box").physics == profiles.get("cube").physics
+    for value, message in [
+        ("no_such_module", "names 'no_such_module', which cannot be imported"),
+        ("no_profile", "names 'no_profile', which defines no PROFILE"),
+        ("not_a_spec", "names 'not_a_spec', whose PROFILE is a dict, not a TaskSpec"),
+        ("taken", "names 'taken', whose profile 'original' is taken"),
+        ("lab_box,lab_box", "names 'lab_box', whose profile 'lab_box' is taken"),
+    ]:
+        monkeypatch.setenv(profiles.MODULES_ENV, value)
+        with pytest.raises(ValueError, match=f"{profiles.MODULES_ENV} {message}"):
+            profiles.get("cube")
 
 
 @pytest.mark.unit

@@ -1,7 +1,7 @@
 """Write a profile's task.json (what a browser runtime reads).
 
     python -m orient_jax.profiles cube                        # -> web/public/models/task.json
-    python -m orient_jax.profiles test_box --out /tmp/task.json
+    python -m orient_jax.profiles original --out /tmp/task.json
     python -m orient_jax.profiles --list
 
 Without ``--out`` the file goes to the profile's own export folder
