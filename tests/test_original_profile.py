@@ -91,14 +91,6 @@ def test_the_page_holds_predictions_between_runs_of_the_pose_model():
     np.testing.assert_allclose(rows[3, 17:23], np.concatenate([actions[1], actions[2]]), atol=1e-6)
 
 
-@pytest.mark.unit
-def test_the_action_map_is_the_pages():
-    """physics.js:318-320: body torque axes (a0, -a2, a1)."""
-    order, signs = zip(*ORIGINAL.runtime.action_map)
-    a = np.array([0.1, 0.2, 0.3])
-    np.testing.assert_allclose(a[list(order)] * np.array(signs), [0.1, -0.3, 0.2])
-
-
 @pytest.mark.e2e
 @pytest.mark.skipif(not RUNTIME, reason=NO_RUNTIME)
 def test_the_observations_are_the_original_simulation_js_own(tmp_path):
@@ -172,6 +164,28 @@ def test_the_env_builds_the_pages_world(stand_in_env):
     assert np.isfinite(y).all() and (y > 0.45).all() and (y < 1.65).all() and np.median(y) < 1.0
     # Landed: at most a slow rock (its world-fixed inertia, ~0.05 kg m^2, swings slowly).
     assert np.median(np.linalg.norm(np.asarray(state.pipeline_state.qvel[:, :3]), axis=1)) < 0.15
+
+
+@pytest.mark.integration
+def test_the_env_maps_actions_as_the_page_does(stand_in_env):
+    """physics.js:318-320: the page turns the policy's (a0, a1, a2) into the body torque axes
+    (a0, -a2, a1). One step of the env from rest, in the air: its applied body-frame torque
+    is that, ramped (1 - 0.5^4 of the target after 4 physics steps at ramp 0.5), and the
+    object starts to turn along it."""
+    env, reset, step = stand_in_env
+    state = reset(jax.random.split(jax.random.PRNGKey(5), 256))  # the batch the world test compiles
+    units = np.eye(3, dtype=np.float32)  # a0, a1, a2 alone
+    random = np.asarray(jax.random.uniform(jax.random.PRNGKey(6), (253, 3), minval=-1, maxval=1))
+    actions = np.concatenate([units, random])
+    after = step(state, jnp.asarray(actions))
+    torque = np.asarray(after.info["torque"])
+    ramped = 0.5 * (1 - 0.5**4)  # max_torque, then the ramp
+    np.testing.assert_allclose(torque[:3] / ramped, [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-6)
+    a0, a1, a2 = actions.T
+    np.testing.assert_allclose(torque / ramped, np.stack([a0, -a2, a1], axis=1), atol=1e-6)
+    omega = np.asarray(after.pipeline_state.qvel[:, 3:6])  # body frame, from rest
+    assert (np.asarray(after.pipeline_state.qpos[:, 1]) > 1.4).all()  # still falling: no contact torque
+    assert (np.sum(omega * torque, axis=1) > 0).all()
 
 
 @pytest.mark.unit
