@@ -6,7 +6,7 @@ time and XLA cost, and PPO steps/s).
     python -m experiments.benchmark --suite cpu --out runs/benchmark/cpu
     python -m experiments.benchmark --suite gpu-quick --out runs/benchmark/gpu-quick   # <= 8 min on one GPU
     python -m experiments.benchmark --suite gpu --out runs/benchmark/gpu
-    python -m experiments.benchmark --suite cpu --task test_box     # another task profile
+    python -m experiments.benchmark --suite cpu --task NAME         # another task profile
     python -m experiments.benchmark --suite cpu --only env --only ppo  # some sections only
 
 Writes DIR/benchmark.json, DIR/benchmark.md (tables) and DIR/env_steps.png (log-log).

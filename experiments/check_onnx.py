@@ -5,7 +5,7 @@
     python -m experiments.check_onnx --only policy            # before a pose model exists
     python -m experiments.check_onnx --latency 1000           # also: ORT CPU batch-1 latency
     python -m experiments.check_onnx models/humanoid          # the Humanoid policies
-    python -m experiments.check_onnx DIR --task test_box      # another profile's files
+    python -m experiments.check_onnx DIR --task original      # another profile's files
     node web/bench/ort-latency.mjs | tail -1 > /tmp/web.json  # onnxruntime-web (WASM) latency, then:
     python -m experiments.check_onnx --web-results /tmp/web.json  # web runtime == ORT CPU on its input?
 

@@ -3,7 +3,7 @@
     python -m experiments.export                                   # the shipped models, profile cube
     python -m experiments.export --vision-run runs/vision/cpu --policy-run runs/rotation/cpu-timing
     python -m experiments.export --out /tmp/models --parity-data none
-    python -m experiments.export --task test_box --policy-run RUN --vision-run RUN
+    python -m experiments.export --task NAME --policy-run RUN --vision-run RUN   # another profile's models
     python -m experiments.export --task original --policy-run RUN --vision-run none   # the policy alone
 
 For the profile (--task, default cube) it writes the pose model (cube: pose.onnx, input

@@ -16,6 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The test presets are registered from tests/presets.py, in this process and in every
+# command a test starts (experiments.configs).
+os.environ["ORIENT_JAX_PRESET_MODULES"] = ",".join(
+    dict.fromkeys([*filter(None, os.environ.get("ORIENT_JAX_PRESET_MODULES", "").split(",")), "tests.presets"])
+)
 # The tests are an entry point like experiments/: they make the process-wide settings
 # (XLA's CPU flag, quiet start-up) before anything imports JAX.
 from orient_jax.core import launch  # noqa: E402

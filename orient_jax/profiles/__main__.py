@@ -22,15 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orient_jax.profiles", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("name", nargs="?", default="cube", help=f"the profile: {', '.join(profiles.names())}")
+    parser.add_argument("name", nargs="?", default="cube", help="the profile (default cube; --list shows them)")
     parser.add_argument("--out", type=Path, help="where to write task.json (default: the profile's export folder)")
     parser.add_argument("--list", action="store_true", help="list the profiles and exit")
     args = parser.parse_args(argv)
-    if args.list:
-        for name in profiles.names():
-            print(f"{name:<10} {profiles.get(name).artifacts.export_dir}")
-        return 0
-    try:
+    try:  # a profile module of $ORIENT_JAX_PROFILE_MODULES that fails is one error line too
+        if args.list:
+            for name in profiles.names():
+                print(f"{name:<10} {profiles.get(name).artifacts.export_dir}")
+            return 0
         spec = profiles.get(args.name)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
