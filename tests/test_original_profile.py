@@ -137,7 +137,7 @@ def test_the_env_builds_the_pages_world(stand_in_env):
     assert m.body_mass[1] == pytest.approx(0.05)
     # Compiled with the world AABB inertia at the identity, in a frame that is not the
     # body's (else MuJoCo's mass matrix would keep no off-diagonal entries).
-    from orient_jax.tasks.rotation.env import aabb_corners, world_aabb_inertia
+    from orient_jax.tasks.rotation.scene import aabb_corners, world_aabb_inertia
 
     corners = aabb_corners(ORIGINAL, mesh_lib.stand_in_mesh()[0])
     np.testing.assert_allclose(
@@ -146,7 +146,7 @@ def test_the_env_builds_the_pages_world(stand_in_env):
     assert np.abs(m.body_iquat[1] - [1, 0, 0, 0]).max() > 0.1
     names = [m.geom(i).name for i in range(m.ngeom)]
     assert not any(n.startswith("wall") for n in names)  # the mesh never touches cannon-es's box walls
-    from orient_jax.tasks.rotation.env import MESH_CONTACT_POINTS, contact_points
+    from orient_jax.tasks.rotation.scene import MESH_CONTACT_POINTS, contact_points
 
     points = contact_points(mesh_lib.stand_in_mesh()[0])
     assert sum(n.startswith("contact_") for n in names) == len(points) <= MESH_CONTACT_POINTS
@@ -190,7 +190,7 @@ def test_the_env_maps_actions_as_the_page_does(stand_in_env):
 
 @pytest.mark.unit
 def test_the_world_aabb_inertia_by_hand():
-    from orient_jax.tasks.rotation.env import aabb_corners, world_aabb_inertia
+    from orient_jax.tasks.rotation.scene import aabb_corners, world_aabb_inertia
 
     # A 2 x 1 x 0.5 box off-centre: Box.calculateInertia of half extents (1, 0.5, 0.25).
     vertices = np.array([[-0.5, 0.0, 0.1], [1.5, 1.0, 0.6], [0.2, 0.3, 0.4]])

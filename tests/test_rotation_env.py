@@ -9,7 +9,8 @@ import pytest
 
 from orient_jax import profiles, quat
 from orient_jax.envs import noise as noise_lib
-from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig, build_mjcf
+from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
+from orient_jax.tasks.rotation.scene import build_mjcf
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ orientation, never from the true state. Everything physical comes from the task
 profile it is given (``orient_jax.profiles``), and so does what the runtime's code does
 (``runtime``): the observation builder (``observers``), the action map, the start
 distribution, the frame of the kicks, the object (the marked box, or the runtime's own
-mesh read from its folder: ``mesh``), its inertia, and whether the walls collide. This
-module only says how to simulate it.
+mesh read from its folder: ``mesh``), its inertia, and whether the walls collide: the
+scene MuJoCo is given (``scene``). This module only says how to simulate it.
 
 Functions here act on a single environment; vmap them (or wrap with
 ``orient_jax.envs.wrappers``) for batches.
@@ -21,8 +21,6 @@ import math
 
 import jax
 import jax.numpy as jnp
-import mujoco
-import numpy as np
 from brax.envs import base
 from mujoco import mjx
 
@@ -31,6 +29,7 @@ from orient_jax.core import sharding
 from orient_jax.envs import noise as noise_lib
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.tasks.rotation import mesh as mesh_lib
+from orient_jax.tasks.rotation import scene as scene_lib
 from orient_jax.tasks.rotation.observers import make_observer
 
 BOX_BODY = 1  # body index of the object in the model below (0 is the world)
@@ -65,108 +64,6 @@ class RotationEnvConfig:
                 raise ValueError(f"env.{name} must satisfy 0 < low <= high, got {(lo, hi)}")
 
 
-# A mesh object collides through small spheres at this many of its convex-hull vertices
-# (farthest-point sampled, starting from the lowest). That is the runtime's own model:
-# cannon-es collides a Trimesh with the floor vertex by vertex (planeTrimesh). MJX's
-# mesh-plane collision on the original's 303-vertex hull launched or sank dropped bodies
-# (resting heights 0.12 m to 4.2 m where MuJoCo C gives 0.62-0.80 m); spheres at 64
-# hull vertices rest within 0.02 m of MuJoCo C's full hull, in MJX and MuJoCo C alike.
-MESH_CONTACT_POINTS = 64
-CONTACT_RADIUS = 0.005  # m
-
-
-def contact_points(vertices: np.ndarray, n: int = MESH_CONTACT_POINTS) -> np.ndarray:
-    """``n`` of the convex hull's vertices [n, 3], spread out (farthest-point sampling)."""
-    from scipy.spatial import ConvexHull
-
-    hull = np.asarray(vertices, np.float64)[ConvexHull(vertices).vertices]
-    chosen = [int(np.argmin(hull[:, 1]))]
-    distance = np.linalg.norm(hull - hull[chosen[0]], axis=1)
-    for _ in range(min(n, len(hull)) - 1):
-        chosen.append(int(np.argmax(distance)))
-        distance = np.minimum(distance, np.linalg.norm(hull - hull[chosen[-1]], axis=1))
-    return hull[chosen]
-
-
-def aabb_corners(spec: TaskSpec, vertices: np.ndarray | None = None) -> np.ndarray:
-    """The 8 corners [8, 3] of the object's body-frame bounding box: the mesh's
-    ``vertices`` when given, else the profile's box."""
-    if vertices is None:
-        h = spec.physics.box_size / 2
-        lo, hi = np.full(3, -h), np.full(3, h)
-    else:
-        lo, hi = np.min(vertices, axis=0), np.max(vertices, axis=0)
-    return np.array([[(lo, hi)[(i >> k) & 1][k] for k in range(3)] for i in range(8)], np.float64)
-
-
-def world_aabb_inertia(corners, q, mass):
-    """Principal moments [3] that cannon-es's Body.updateMassProperties gives a body with
-    these local AABB ``corners`` at orientation ``q`` (xyzw): the inertia of a solid box
-    with the half extents of the corners' world-aligned bounding box (Box.calculateInertia).
-    cannon-es then uses them about the body's axes at ``q`` (the INERTIA_MODELS note)."""
-    world = jax.vmap(lambda c: quat.rotate(q, c))(jnp.asarray(corners, jnp.float32))
-    h2 = ((jnp.max(world, axis=0) - jnp.min(world, axis=0)) / 2) ** 2
-    return mass / 3.0 * jnp.stack([h2[1] + h2[2], h2[0] + h2[2], h2[0] + h2[1]])
-
-
-# The inertia frame a world-fixed inertia is compiled with: any turn that is not the
-# identity. MuJoCo drops the off-diagonal entries of the mass matrix of a body whose
-# inertia frame is its joint's (a "simple" body: M_colind leaves them out), so a body
-# compiled aligned would keep a diagonal M when its frame is turned at run time.
-UNALIGNED_IQUAT = "0.8 0.4 0.4 0.2"
-
-
-def build_mjcf(spec: TaskSpec, points: np.ndarray | None = None, inertia=None) -> str:
-    """The scene as MJCF, in the spec's Y-up world frame. ``points``: for a profile whose
-    object is a mesh, where on the body it touches the world (``contact_points``); else
-    the object is the profile's box. ``inertia``: principal moments [3], in a frame that
-    the env turns every step (the world-fixed inertia); default: the profile's box,
-    isotropic and fixed in the body."""
-    p, r = spec.physics, spec.runtime
-    h = p.box_size / 2
-    a = p.arena_half_width
-    ixx, iyy, izz = (p.inertia,) * 3 if inertia is None else (float(i) for i in inertia)
-    frame = "" if inertia is None else f' quat="{UNALIGNED_IQUAT}"'
-    walls = "\n".join(
-        f'    <geom name="wall_{n}" type="plane" size="{a} {p.wall_height} 0.1" pos="{x} 0 {z}" zaxis="{nx} 0 {nz}"/>'
-        for n, x, z, nx, nz in (("px", a, 0, -1, 0), ("nx", -a, 0, 1, 0), ("pz", 0, a, 0, -1), ("nz", 0, -a, 0, 1))
-    )
-    if points is None:
-        shape = f'<geom name="box" type="box" size="{h} {h} {h}" mass="0"/>'
-    else:
-        shape = "\n      ".join(
-            f'<geom name="contact_{i}" type="sphere" size="{CONTACT_RADIUS}" pos="{x:.7g} {y:.7g} {z:.7g}" mass="0"/>'
-            for i, (x, y, z) in enumerate(np.asarray(points, np.float64))
-        )
-    return f"""<mujoco model="orient_{spec.name}">
-  <option timestep="{p.timestep}" gravity="0 {-p.gravity} 0" iterations="{p.solver_iterations}"
-          ls_iterations="{p.solver_ls_iterations}">
-    <flag eulerdamp="disable"/>
-  </option>
-  <custom><numeric name="max_contact_points" data="8"/></custom>
-  <default><geom friction="{p.friction} 0.005 0.0001"/></default>
-  <worldbody>
-    <geom name="floor" type="plane" size="{a} {a} 0.1" zaxis="0 1 0"/>
-{walls if r.walls_collide else ""}
-    <body name="object" pos="0 {p.drop_height} 0">
-      <freejoint name="object"/>
-      <inertial pos="0 0 0" mass="{p.box_mass}" diaginertia="{ixx} {iyy} {izz}"{frame}/>
-      {shape}
-    </body>
-  </worldbody>
-</mujoco>
-"""
-
-
-def object_vertices(spec: TaskSpec, config: RotationEnvConfig, mesh=None) -> np.ndarray | None:
-    """The vertices of the profile's mesh (None for a box): ``mesh`` (vertices, triangles)
-    when given (tests), else read from ``config.runtime_dir``."""
-    if not spec.runtime.mesh:
-        return None
-    vertices, _ = mesh if mesh is not None else mesh_lib.runtime_mesh(spec.runtime.mesh, config.runtime_dir)
-    return np.asarray(vertices, np.float64)
-
-
 class RotationEnv(base.Env):
     """Brax-API MJX environment; ``reset(key) -> State``, ``step(state, action) -> State``."""
 
@@ -187,19 +84,8 @@ class RotationEnv(base.Env):
             jax.eval_shape(self.observer.reset, jax.ShapeDtypeStruct((4,), jnp.float32), jax.random.PRNGKey(0))
         except ValueError as e:
             raise ValueError(f"task profile {spec.name!r}, builder {spec.runtime.observation!r}: {e}") from None
-        vertices = object_vertices(spec, config, mesh)
-        points = None if vertices is None else contact_points(vertices)
-        self._world_inertia = spec.runtime.inertia == "world_aabb_at_drop"
-        self._corners = aabb_corners(spec, vertices)
-        # With a world-fixed inertia the model's moments are replaced every step; it is
-        # built with those at the identity, so the solver's constants (dof_invweight0)
-        # have the right scale.
-        inertia = (
-            np.asarray(world_aabb_inertia(self._corners, jnp.array([0.0, 0.0, 0.0, 1.0]), spec.physics.box_mass))
-            if self._world_inertia
-            else None
-        )
-        self.mj_model = mujoco.MjModel.from_xml_string(build_mjcf(spec, points, inertia))
+        scene = scene_lib.build(spec, mesh_lib.object_vertices(spec, config.runtime_dir, mesh))
+        self.mj_model, self._corners, self._world_inertia = scene.mj_model, scene.corners, scene.world_inertia
         self.mjx_model = mjx.put_model(self.mj_model, device=sharding.local_device())
         self._data0 = mjx.make_data(self.mjx_model, device=sharding.local_device())
         self._cos_max_tilt = math.cos(math.radians(spec.success.max_tilt_deg))
@@ -240,7 +126,7 @@ class RotationEnv(base.Env):
         }
         if self._world_inertia:  # fixed in the world at the drop, as cannon-es leaves it
             info["inertia_frame"] = q
-            info["inertia_moments"] = world_aabb_inertia(self._corners, q, self.spec.physics.box_mass)
+            info["inertia_moments"] = scene_lib.world_aabb_inertia(self._corners, q, self.spec.physics.box_mass)
         zero = jnp.zeros(())
         metrics = {"cos_tilt": zero, "upright": zero, "success": zero}
         return base.State(data, obs, zero, zero, metrics, info)

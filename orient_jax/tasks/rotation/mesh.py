@@ -150,3 +150,12 @@ def stand_in_runtime(directory: str | Path, mesh: str) -> Path:
     """A folder laid out like the runtime's, holding only the stand-in mesh at ``mesh``."""
     write_glb(Path(directory) / mesh, *stand_in_mesh())
     return Path(directory)
+
+
+def object_vertices(spec, runtime_dir: str | Path, mesh=None) -> np.ndarray | None:
+    """The vertices of ``spec``'s object when it is a mesh (None for the profile's box):
+    ``mesh`` (vertices, triangles) when given (tests), else read from ``runtime_dir``."""
+    if not spec.runtime.mesh:
+        return None
+    vertices, _ = mesh if mesh is not None else runtime_mesh(spec.runtime.mesh, runtime_dir)
+    return np.asarray(vertices, np.float64)
