@@ -1,10 +1,11 @@
-"""The sample grid saved with every dataset: look at it before training on the data.
+"""The sample grids saved with every dataset: look at them before training on the data.
 
 ``samples.png`` tiles the first images as stored. ``samples_labels.png`` tiles the same
-images with each label drawn on top, projected through the pinhole camera of
-``render.label_check``: a dark line from the box centre along the body's up axis
-(+Y, through the top face and its marking) and a white one along +X (the marking's
-side). If the labels or frames were wrong, the lines would not match the pictures.
+images with each label drawn on top, as ``render.label_check.label_axes`` projects it
+through the image's pinhole camera: a dark line from the object's centre along the
+body's up axis (+Y, through the top face and its marking) and a white one along +X (the
+marking's side). If the labels or frames were wrong, the lines would not match the
+pictures. This module only draws and writes: it is given the images and the projected axes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-
-from render import label_check
 
 
 def write_png(path: Path, rgb: np.ndarray) -> None:
@@ -51,32 +50,23 @@ def _draw_line(img: np.ndarray, a: np.ndarray, b: np.ndarray, colour, width: int
         img[max(0, y - width) : y + width + 1, max(0, x - width) : x + width + 1] = colour
 
 
-def annotate(image: np.ndarray, quat_xyzw: np.ndarray, params: dict[str, np.ndarray], size: float) -> np.ndarray:
-    """A copy of ``image`` with the label's +Y (dark) and +X (white) body axes drawn on it,
-    0.8 ``size`` long (the box's edge, or the mesh's reach)."""
+def annotate(image: np.ndarray, axes_px: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` with the label's axes drawn on it: ``axes_px`` ``[3, 2]`` holds the
+    pixel coordinates of the object's centre, of the end of its +Y axis (drawn dark) and of
+    its +X axis (drawn white)."""
     img = image.copy()
-    cam = label_check.PinholeCamera.from_params(params, img.shape[0])
-    axes = label_check.rotate(quat_xyzw, np.array([[0.0, 0.0, 0.0], [0, 0.8 * size, 0], [0.8 * size, 0, 0]]))
-    (centre, up, x), _ = cam.project(axes)
+    centre, up, x = axes_px
     _draw_line(img, centre, x, (255, 255, 255))
     _draw_line(img, centre, up, (20, 20, 20))
     return img
 
 
-def save_grids(
-    directory: Path,
-    images: np.ndarray,
-    quats: np.ndarray,
-    params: dict[str, np.ndarray],
-    box_size: float,
-    columns: int = 6,
-) -> list[Path]:
-    """Write ``samples.png`` and ``samples_labels.png`` for up to ``columns**2`` images."""
+def save_grids(directory: Path, images: np.ndarray, axes_px: np.ndarray, columns: int = 6) -> list[Path]:
+    """Write ``samples.png`` and ``samples_labels.png`` for up to ``columns**2`` images; ``axes_px``
+    ``[N, 3, 2]``: each image's label axes, as ``annotate`` takes them."""
     n = min(len(images), columns * columns)
     plain = tile(images[:n], columns)
-    annotated = np.stack(
-        [annotate(images[i], quats[i], {k: v[i] for k, v in params.items()}, box_size) for i in range(n)]
-    )
+    annotated = np.stack([annotate(images[i], axes_px[i]) for i in range(n)])
     paths = [directory / "samples.png", directory / "samples_labels.png"]
     write_png(paths[0], plain)
     write_png(paths[1], tile(annotated, columns))

@@ -27,6 +27,11 @@ For a runtime's own mesh (asset kind ``runtime_mesh``) the check is the silhouet
 convex hull, rotated by the label and projected, against the rendered alpha's bounding
 box. The original's motor is long and lopsided, so its bounding box moves with every
 rotation: a wrong label shows there (tested).
+
+A dataset is checked shard by shard (``check_shard``: the renderer checks each one as it
+arrives); ``check_dataset`` adds up their reports and saves the sample grids
+(``render.grid``) with each label's axes drawn through the same pinhole camera, for the
+eye to check what the numbers cannot.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import dataclasses
 import math
 
 import numpy as np
+
+from render import grid
 
 # The silhouette is the alpha >= 0.5 mask: the pixel filter reaches 0.75 px past an
 # edge and two samples estimate coverage coarsely (measured: max 1.55 px in 512 images).
@@ -48,6 +55,7 @@ WHITE_RATIO = 0.5  # a white spot's saturation must be below this fraction of it
 MIN_DOT_FACING_COS = 0.5  # discs are checked only on faces seen at most 60 degrees off
 MIN_SATURATION = 0.25  # face samples paler than this (glare, deep shade) are skipped
 GLARE_RATIO = 0.3  # a sample is under a highlight if its specular exceeds this fraction of its diffuse
+GRID_IMAGES = 36  # the sample grids show the dataset's first 6 x 6 images
 
 
 def quat_to_matrix(q_xyzw: np.ndarray) -> np.ndarray:
@@ -318,4 +326,52 @@ def check_labels(
     check = check_mesh_image if asset.get("kind") == "runtime_mesh" else check_image
     for i in range(len(images)):
         check(first_index + i, images[i], quats[i], {k: v[i] for k, v in params.items()}, asset, report)
+    return report
+
+
+def label_axes(quat_xyzw: np.ndarray, params: dict[str, np.ndarray], resolution: int, size: float) -> np.ndarray:
+    """Where the sample grid draws a label: pixel coordinates ``[3, 2]`` of the object's
+    centre and of the ends of its +Y and +X body axes, each 0.8 ``size`` long."""
+    cam = PinholeCamera.from_params(params, resolution)
+    xy, _ = cam.project(rotate(quat_xyzw, np.array([[0.0, 0.0, 0.0], [0, 0.8 * size, 0], [0.8 * size, 0, 0]])))
+    return xy
+
+
+def axis_length(asset: dict) -> float:
+    """How long the sample grid draws the label's axes: the object's size (the box's
+    edge, or the reach of the mesh's hull)."""
+    hull = asset.get("hull_body")
+    return float(np.abs(hull).max()) if hull else asset["box_size"]
+
+
+@dataclasses.dataclass
+class ShardLabels:
+    """One shard's label report and, for a shard that the sample grids reach, its images,
+    labels and per-image params."""
+
+    report: LabelReport
+    samples: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None
+
+
+def check_shard(
+    images: np.ndarray, quats: np.ndarray, params: dict[str, np.ndarray], asset: dict, first_index: int
+) -> ShardLabels:
+    """``check_labels`` on one shard, keeping what the sample grids need of it."""
+    report = check_labels(images, quats, params, asset, first_index)
+    return ShardLabels(report, (images, quats, params) if first_index < GRID_IMAGES else None)
+
+
+def check_dataset(directory, shards: list[ShardLabels], asset: dict) -> LabelReport:
+    """The dataset's label report, from every shard's (in order), after writing its sample
+    grids (``samples.png``, ``samples_labels.png``) into ``directory``."""
+    report = LabelReport()
+    for shard in shards:
+        report.add(shard.report)
+    samples = [shard.samples for shard in shards if shard.samples is not None]
+    images = np.concatenate([s[0] for s in samples])[:GRID_IMAGES]
+    quats = np.concatenate([s[1] for s in samples])
+    params = {name: np.concatenate([s[2][name] for s in samples]) for name in samples[0][2]}
+    size, resolution = axis_length(asset), images.shape[1]
+    axes = [label_axes(quats[i], {k: v[i] for k, v in params.items()}, resolution, size) for i in range(len(images))]
+    grid.save_grids(directory, images, np.stack(axes))
     return report

@@ -1,8 +1,9 @@
 """Render, resume, merge and finalize a dataset directory.
 
 * **Plan.** ``plan.json`` fixes what the directory holds (config, spec, asset,
-  software versions and their hash) before any shard is written; a later command
-  with a different config is refused instead of mixing two datasets.
+  software versions and their hash; made by ``render.plan``) before any shard is
+  written; a later command with a different config is refused instead of mixing
+  two datasets.
 * **Resume.** Shards are the unit of work. A shard file exists only once complete
   (temporary name, then rename), so after an interruption the same command renders
   exactly the shards that are missing (or corrupt), and since every image depends
@@ -11,14 +12,14 @@
   processes or machines can each render a disjoint part, into one directory or
   into several that :func:`merge` combines.
 * **Finalize.** When every shard is present: re-read and check them all, run the
-  independent label check on every image, save the sample grids, and write
-  ``manifest.json`` (deterministic: no timings; those go to ``render_log.jsonl``).
+  independent label check on every image and save the sample grids
+  (``render.label_check.check_dataset``), and write ``manifest.json``
+  (deterministic: no timings; those go to ``render_log.jsonl``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -29,58 +30,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision import dataset
-from render import asset, grid, label_check, worker
-from render import config as config_lib
-
-
-class RenderError(RuntimeError):
-    """A problem the user can fix; the message says how."""
-
-
-def describe_asset(spec: TaskSpec, runtime_dir: str = "") -> dict:
-    """The object as data: the procedural cube's description, or the runtime mesh's
-    (its file's sha256 and hull: the file itself stays in the runtime's folder)."""
-    if spec.artifacts.object_kind == "runtime_mesh":
-        return asset.describe_runtime_mesh(spec, runtime_dir)
-    return asset.describe(spec.physics.box_size)
-
-
-def identity(config, spec: TaskSpec, runtime_dir: str = "") -> dict:
-    """Everything that determines the dataset's bytes: the config, and what of the task
-    profile shapes the pixels (its camera and box, and the asset built for it)."""
-    if not isinstance(config, config_lib.config_class(spec)):
-        raise RenderError(f"preset {config.preset!r} renders another kind of object than task profile {spec.name!r}; "
-                          f"choose a preset for it")  # fmt: skip
-    return {
-        "format_version": dataset.FORMAT_VERSION,
-        "config": config_lib.to_dict(config),
-        "spec": dataset.spec_record(spec),
-        "asset": describe_asset(spec, runtime_dir),
-        "params": worker.param_layout(spec),
-        "software": {"bpy": importlib.metadata.version("bpy"), "numpy": np.__version__},
-    }
-
-
-def make_plan(config, spec: TaskSpec, runtime_dir: str = "") -> dict:
-    ident = identity(config, spec, runtime_dir)
-    return {
-        "format_version": dataset.FORMAT_VERSION,
-        "preset": config.preset,
-        "task": spec.name,  # the profile by name; what of it shapes the bytes is hashed below
-        "count": config.count,
-        "seed": config.seed,
-        "shard_size": config.shard_size,
-        "num_shards": config.num_shards,
-        "image_size": spec.camera.resolution,
-        "label": "quat_xyzw: unit quaternion (x, y, z, w), w >= 0, rotating body-frame vectors into the "
-        f"world frame of task profile {spec.name!r} (Y up); uniform on SO(3) (Shoemake's subgroup algorithm)",
-        "config_hash": config_lib.config_hash(ident),
-        **{k: v for k, v in ident.items() if k != "format_version"},
-    }
+from render import label_check, worker
+from render import plan as plan_lib
+from render.plan import RenderError
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -116,21 +70,6 @@ def prepare(out: Path, plan: dict) -> None:
     _write_json(path, plan)
 
 
-def select_shards(config: config_lib.RenderConfig, start: int | None, stop: int | None) -> list[int]:
-    """Shards covering images ``[start, stop)``; both must be shard boundaries."""
-    start = 0 if start is None else start
-    stop = config.count if stop is None else stop
-    for name, value in (("--start", start), ("--stop", stop)):
-        if not (0 <= value <= config.count and (value % config.shard_size == 0 or value == config.count)):
-            raise RenderError(
-                f"{name} {value} is not a shard boundary: use a multiple of shard_size ({config.shard_size}) "
-                f"between 0 and count ({config.count})"
-            )
-    if start >= stop:
-        raise RenderError(f"--start {start} must be below --stop {stop}")
-    return list(range(start // config.shard_size, -(-stop // config.shard_size)))
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -159,7 +98,7 @@ def shard_is_complete(out: Path, plan: dict, shard: int, manifest: dict | None) 
     if not path.exists():
         return False
     data = path.read_bytes()
-    start, stop = dataset.shard_ranges(plan["count"], plan["shard_size"])[shard]
+    start, stop = plan_lib.shard_range(plan, shard)
     try:
         entry = manifest["shards"][shard] if manifest else None
         if entry is not None:
@@ -187,10 +126,8 @@ class RunStats:
 
 
 def run_workers(
-    config,
-    spec: TaskSpec,
-    runtime_dir: str,
     plan: dict,
+    runtime_dir: str,
     out: Path,
     shards: list[int],
     workers: int,
@@ -217,8 +154,8 @@ def run_workers(
         ctx.Process(
             target=worker.worker_main,
             args=(
-                config_lib.to_dict(config),
-                spec.name,
+                plan["config"],
+                plan["task"],
                 str(runtime_dir),
                 plan["config_hash"],
                 str(out),
@@ -231,7 +168,7 @@ def run_workers(
         )  # fmt: skip
         for i in range(workers)
     ]
-    total = sum(b - a for a, b in (config.shard_range(s) for s in shards))
+    total = sum(b - a for a, b in (plan_lib.shard_range(plan, s) for s in shards))
     stats, checked = RunStats(), {}
     t0 = time.perf_counter()
     bar = tqdm(
@@ -276,29 +213,23 @@ def _log(out: Path, record: dict) -> None:
         f.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-GRID_IMAGES = 36
-
-
 @dataclasses.dataclass
 class ShardCheck:
-    """One shard re-read from disk and checked: its manifest entry, label report and,
-    for the first shards, the arrays the sample grid needs."""
+    """One shard re-read from disk and checked: its manifest entry and its labels' check."""
 
     entry: dict
-    report: label_check.LabelReport
-    grid: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None
+    labels: label_check.ShardLabels
 
 
 def check_shard(out: Path, plan: dict, shard: int) -> ShardCheck:
-    start, stop = dataset.shard_ranges(plan["count"], plan["shard_size"])[shard]
+    start, stop = plan_lib.shard_range(plan, shard)
     name = dataset.shard_name(shard)
     data = (out / name).read_bytes()
     arrays = dataset.decode_shard(data, name, plan, start, stop)
-    params = {n: arrays[dataset.PARAM_PREFIX + n] for n in plan["params"]}
-    report = label_check.check_labels(arrays[dataset.IMAGES], arrays[dataset.QUATS], params, plan["asset"], start)
     entry = {"name": name, "start": start, "stop": stop, "bytes": len(data), "sha256": dataset.sha256_bytes(data)}
-    keep = start < GRID_IMAGES
-    return ShardCheck(entry, report, (arrays[dataset.IMAGES], arrays[dataset.QUATS], params) if keep else None)
+    params = {n: arrays[dataset.PARAM_PREFIX + n] for n in plan["params"]}
+    labels = label_check.check_shard(arrays[dataset.IMAGES], arrays[dataset.QUATS], params, plan["asset"], start)
+    return ShardCheck(entry, labels)
 
 
 def finalize(out: Path, plan: dict, checked: dict[int, ShardCheck] | None = None) -> dict:
@@ -308,38 +239,20 @@ def finalize(out: Path, plan: dict, checked: dict[int, ShardCheck] | None = None
     still rendering); the rest are read and checked here.
     """
     checked = dict(checked or {})
-    report = label_check.LabelReport()
     for k in range(plan["num_shards"]):
         if k not in checked:
             checked[k] = check_shard(out, plan, k)
-        report.add(checked[k].report)
-    grids = [checked[k].grid for k in sorted(checked) if checked[k].grid is not None]
-    grid.save_grids(
-        out,
-        np.concatenate([g[0] for g in grids]),
-        np.concatenate([g[1] for g in grids]),
-        {n: np.concatenate([g[2][n] for g in grids]) for n in plan["params"]},
-        axis_length(plan),
-    )
+    shards = [checked[k] for k in range(plan["num_shards"])]
+    report = label_check.check_dataset(out, [shard.labels for shard in shards], plan["asset"])
     if not report.ok:
         shown = "\n  ".join(report.failures[:20])
         raise RenderError(
             f"the label check failed on {len(report.failures)} of {report.images} checks in {out} "
             f"(see {out}/samples_labels.png); no manifest was written:\n  {shown}"
         )
-    manifest = {
-        **plan,
-        "shards": [checked[k].entry for k in range(plan["num_shards"])],
-        "label_check": report.summary(),
-    }
+    manifest = {**plan, "shards": [shard.entry for shard in shards], "label_check": report.summary()}
     _write_json(out / dataset.MANIFEST_FILE, manifest)
     return manifest
-
-
-def axis_length(plan: dict) -> float:
-    """How long the sample grid draws the label's axes: the object's size."""
-    hull = plan["asset"].get("hull_body")
-    return float(np.abs(hull).max()) if hull else plan["spec"]["box_size"]
 
 
 def _missing(out: Path, plan: dict) -> list[int]:
@@ -362,8 +275,8 @@ def render(
     if parts are missing."""
     t0 = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    plan = make_plan(config, spec, runtime_dir)
-    shards = select_shards(config, start, stop)
+    shards = plan_lib.select_shards(config, start, stop)
+    plan = plan_lib.make_plan(config, spec, runtime_dir)
     prepare(out, plan)
     manifest_path = out / dataset.MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
@@ -371,14 +284,14 @@ def render(
     todo = [k for k in shards if not shard_is_complete(out, plan, k, manifest)]
     done = len(shards) - len(todo)
     print(
-        f"{out}: {config.preset} preset for task {spec.name!r}, {config.count} images in {config.num_shards} shards, "
-        f"seed {config.seed}; "
+        f"{out}: {plan['preset']} preset for task {plan['task']!r}, {plan['count']} images in {plan['num_shards']} "
+        f"shards, seed {plan['seed']}; "
         f"this command covers shards {shards[0]}..{shards[-1]}: {done} already done, {len(todo)} to render"
         + (f" ({removed} unfinished temporary file(s) removed)" if removed else "")
     )
     stats, checked = RunStats(), {}
     if todo:
-        stats, checked = run_workers(config, spec, runtime_dir, plan, out, todo, workers, threads, progress)
+        stats, checked = run_workers(plan, runtime_dir, out, todo, workers, threads, progress)
         print(
             f"rendered {stats.images} images in {stats.wall_s:.1f} s: {stats.images_per_s:.2f} images/s "
             f"({min(workers, len(todo))} workers x {threads} thread(s))"
@@ -386,8 +299,8 @@ def render(
     missing = _missing(out, plan)
     record = {
         "command": "render",
-        "start": shards[0] * config.shard_size,
-        "stop": config.shard_range(shards[-1])[1],
+        "start": plan_lib.shard_range(plan, shards[0])[0],
+        "stop": plan_lib.shard_range(plan, shards[-1])[1],
         "images_rendered": stats.images,
         "shards_rendered": stats.shards,
         "render_s": round(stats.wall_s, 3),
@@ -419,7 +332,7 @@ def render(
         return result
     else:
         result = manifest
-        print(f"{out}: complete and verified against {dataset.MANIFEST_FILE} ({config.count} images)")
+        print(f"{out}: complete and verified against {dataset.MANIFEST_FILE} ({plan['count']} images)")
     record["wall_s"] = round(time.perf_counter() - t0, 3)
     _log(out, record)
     return result
@@ -467,7 +380,7 @@ def merge(out: Path, parts: list[Path]) -> dict | None:
             if not src.exists():
                 continue
             data = src.read_bytes()
-            start, stop = dataset.shard_ranges(plan["count"], plan["shard_size"])[k]
+            start, stop = plan_lib.shard_range(plan, k)
             dataset.decode_shard(data, f"{src}", plan, start, stop)
             dst = out / src.name
             if dst.exists():
