@@ -107,6 +107,21 @@ def sample_camera(rng: np.random.Generator, cam: Camera, dr: CommonRandomization
     }
 
 
+def sample_sensor(rng: np.random.Generator, dr: CommonRandomization) -> dict[str, np.ndarray]:
+    """The sensor's blur and noise and the Cycles seed, as their params; both object kinds
+    draw them last.
+
+    The draws, in this order: blur sigma, whether to blur (``blur_prob``), noise sigma,
+    Cycles seed. As in ``sample_camera``, the order is part of every dataset's bytes.
+    """
+    blur = rng.uniform(*dr.blur_sigma)
+    return {
+        "blur_sigma": np.float64(blur if rng.random() < dr.blur_prob else 0.0),
+        "noise_sigma": np.float64(rng.uniform(*dr.noise_sigma)),
+        "cycles_seed": np.int64(rng.integers(0, 2**31 - 1)),
+    }
+
+
 def sample_image(
     config: RenderConfig, index: int, cam: Camera
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
@@ -138,10 +153,7 @@ def sample_image(
     p["face_rgb"] = np.stack([_jitter_colour(rng, rgb, dr) for rgb in asset.FACE_RGB])
     p["roughness"] = np.float64(rng.uniform(*dr.roughness))
     p["specular"] = np.float64(rng.uniform(*dr.specular))
-    blur = rng.uniform(*dr.blur_sigma)
-    p["blur_sigma"] = np.float64(blur if rng.random() < dr.blur_prob else 0.0)
-    p["noise_sigma"] = np.float64(rng.uniform(*dr.noise_sigma))
-    p["cycles_seed"] = np.int64(rng.integers(0, 2**31 - 1))
+    p.update(sample_sensor(rng, dr))
     return quat, p, noise_rng
 
 
@@ -195,8 +207,5 @@ def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, n
     p["albedo"] = np.float64(rng.uniform(*dr.albedo))
     p["roughness"] = np.float64(rng.uniform(*dr.roughness))
     p["specular"] = np.float64(rng.uniform(*dr.specular))
-    blur = rng.uniform(*dr.blur_sigma)
-    p["blur_sigma"] = np.float64(blur if rng.random() < dr.blur_prob else 0.0)
-    p["noise_sigma"] = np.float64(rng.uniform(*dr.noise_sigma))
-    p["cycles_seed"] = np.int64(rng.integers(0, 2**31 - 1))
+    p.update(sample_sensor(rng, dr))
     return quat, p, noise_rng
