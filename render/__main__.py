@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("render", help="render or resume a dataset (or a range of it)")
     r.add_argument("--preset", default="quick", help=f"one of {sorted(config_lib.PRESETS)}")
-    r.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    r.add_argument("--task", default="cube", help="the task profile (python -m orient_jax.profiles --list)")
     r.add_argument("--runtime-dir", default="", help="the runtime's folder, for a profile whose object is its mesh")
     r.add_argument("--out", type=Path, help="dataset directory (default data/<preset>)")
     r.add_argument("--start", type=int, help="first image index (a shard boundary; default 0)")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("root", type=Path)
     v.add_argument("--no-checksums", action="store_true")
     g = sub.add_parser("export-glb", help="write the object as glTF binary for the browser")
-    g.add_argument("--task", default="cube", help=f"the task profile: {', '.join(profiles.names())}")
+    g.add_argument("--task", default="cube", help="the task profile (python -m orient_jax.profiles --list)")
     g.add_argument("--out", type=Path, default=None, help="default: the profile's export folder")
     args = parser.parse_args(argv)
 

@@ -82,7 +82,7 @@ def test_first_image_literal_values(kind, preset):
 
 
 # config_hash of each preset's serialised config: the config's share of the dataset hash
-# (render.pipeline.identity adds the profile, the asset and the software to it).
+# (render.plan.identity adds the profile, the asset and the software to it).
 CONFIG_HASHES = {
     "tiny": "976dd0c62d87a5c0",
     "quick": "4f5fdb0c4af7a9c5",
