@@ -197,7 +197,7 @@ def test_a_few_training_steps_on_real_renders_reduce_the_loss(tiny_images):
     images, labels = tiny_images.images[:8], tiny_images.quats[:8]
     losses = []
     for _ in range(16):
-        state, m = trainer.step(state, images, labels)
+        state, m = trainer.update(state, images, labels)
         losses.append(float(m["loss"]))
     assert np.isfinite(losses).all()
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses

@@ -1,9 +1,10 @@
-"""Training the orientation CNN: a pure jitted step, and the program the host loop runs.
+"""Training the orientation CNN: its trainer (the shape every trainer has:
+``orient_jax.core.trainer``), and the program the host loop runs.
 
-``make_trainer(config, spec, steps_per_epoch)`` returns a ``Trainer`` whose
-``step(state, images, labels)`` is one jitted update (augment -> the profile's contract
-preprocessing -> forward -> loss -> AdamW) and whose ``predict(variables, images)`` is
-the eval-mode forward pass. ``VisionProgram`` is what ``orient_jax.core.loop`` runs: a
+``make_trainer(config, spec, steps_per_epoch)`` returns a ``VisionTrainer`` whose
+``update(state, images, labels)`` is one jitted gradient step (augment -> the profile's
+contract preprocessing -> forward -> loss -> AdamW) and whose ``predict(variables,
+images)`` is the eval-mode forward pass. ``VisionProgram`` is what ``orient_jax.core.loop`` runs: a
 chunk is the steps up to the next metrics row (every ``log_every`` steps and at each
 epoch's end), in per-epoch orders drawn from the run's key; validation follows each
 epoch; the model is exported into ``RUN/model`` beside every checkpoint.
@@ -30,6 +31,7 @@ from tqdm import tqdm
 
 from orient_jax import quat
 from orient_jax.core import dataclass_config, loop
+from orient_jax.core.trainer import Trainer, eager, jitted
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import model_io
@@ -50,14 +52,59 @@ class TrainState:
 
 
 @dataclasses.dataclass(frozen=True)
-class Trainer:
+class VisionTrainer(Trainer):
+    """The CNN for one task spec and one config: ``init(key)``, ``update(state, images,
+    labels)``, and ``predict(variables, uint8 NHWC images) -> quats [N, 4]``."""
+
     config: VisionExperiment
     spec: TaskSpec
     graphdef: Any
     optimizer: optax.GradientTransformation
-    init: Callable[[Array], TrainState]
-    step: Callable[[TrainState, Array, Array], tuple[TrainState, dict]]
-    predict: Callable[[Any, Array], Array]  # (variables, uint8 NHWC images) -> quats [N, 4]
+
+    # Building the model draws its integer seed on the host and may read ``init_from``.
+    init = eager("_init")
+    update = jitted("_update", donate_argnums=0)  # the old state's buffers are reused
+    predict = jitted("_predict")
+
+    def _init(self, key: Array) -> TrainState:
+        config, size = self.config, self.spec.camera.resolution
+        key_model, key_run = jax.random.split(key)
+        seed = int(jax.random.randint(key_model, (), 0, 2**31 - 1))
+        model = PoseNet(config.model, size, rngs=nnx.Rngs(seed))
+        if config.init_from:
+            model, info = model_io.load(config.init_from)
+            if info["model"] != dataclass_config.to_dict(config.model) or info["image_size"] != size:
+                raise ValueError(
+                    f"init_from={config.init_from} holds a different architecture: {info['model']} on "
+                    f"{info['image_size']}-pixel images"
+                )
+        _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+        return TrainState(params, batch_stats, self.optimizer.init(params), key_run, jnp.zeros((), jnp.int32))
+
+    def _update(self, state: TrainState, images: Array, labels: Array) -> tuple[TrainState, dict]:
+        key_aug = jax.random.fold_in(state.key, state.step)
+        x = data_lib.preprocess(data_lib.augment(key_aug, images, self.config.augmentation), self.spec.onnx)
+        target = quat.to_matrix(labels)
+
+        def loss_fn(params):
+            model = nnx.merge(self.graphdef, params, state.batch_stats, copy=True)
+            model.train()
+            pred = model.rotation(x)
+            per_image = rotation_loss(pred, target)
+            return jnp.mean(per_image), (pred, nnx.state(model, nnx.BatchStat))
+
+        (loss, (pred, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+        updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        angle = jnp.degrees(quat.geodesic_angle(quat.from_matrix(pred), labels))
+        metrics = {"loss": loss, "train_median_deg": jnp.median(angle), "grad_norm": optax.global_norm(grads)}
+        return TrainState(params, batch_stats, opt_state, state.key, state.step + 1), metrics
+
+    def _predict(self, variables: Any, images: Array) -> Array:
+        params, batch_stats = variables
+        model = nnx.merge(self.graphdef, params, batch_stats, copy=True)
+        model.eval()
+        return model(data_lib.preprocess(images, self.spec.onnx))
 
 
 def rotation_loss(pred: Array, target: Array) -> Array:
@@ -76,55 +123,15 @@ def make_schedule(config: VisionExperiment, steps_per_epoch: int) -> optax.Sched
     )
 
 
-def make_trainer(config: VisionExperiment, spec: TaskSpec, steps_per_epoch: int) -> Trainer:
+def make_trainer(config: VisionExperiment, spec: TaskSpec, steps_per_epoch: int) -> VisionTrainer:
     """The model sees ``spec``'s camera images through ``spec``'s contract preprocessing."""
-    size = spec.camera.resolution
-    graphdef, _, _ = nnx.split(PoseNet(config.model, size, rngs=nnx.Rngs(0)), nnx.Param, nnx.BatchStat)
+    model = PoseNet(config.model, spec.camera.resolution, rngs=nnx.Rngs(0))
+    graphdef, _, _ = nnx.split(model, nnx.Param, nnx.BatchStat)
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.grad_clip),
         optax.adamw(make_schedule(config, steps_per_epoch), weight_decay=config.weight_decay),
     )
-
-    def init(key: Array) -> TrainState:
-        key_model, key_run = jax.random.split(key)
-        seed = int(jax.random.randint(key_model, (), 0, 2**31 - 1))
-        model = PoseNet(config.model, size, rngs=nnx.Rngs(seed))
-        if config.init_from:
-            model, info = model_io.load(config.init_from)
-            if info["model"] != dataclass_config.to_dict(config.model) or info["image_size"] != size:
-                raise ValueError(
-                    f"init_from={config.init_from} holds a different architecture: {info['model']} on "
-                    f"{info['image_size']}-pixel images"
-                )
-        _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
-        return TrainState(params, batch_stats, optimizer.init(params), key_run, jnp.zeros((), jnp.int32))
-
-    def step(state: TrainState, images: Array, labels: Array) -> tuple[TrainState, dict]:
-        key_aug = jax.random.fold_in(state.key, state.step)
-        x = data_lib.preprocess(data_lib.augment(key_aug, images, config.augmentation), spec.onnx)
-        target = quat.to_matrix(labels)
-
-        def loss_fn(params):
-            model = nnx.merge(graphdef, params, state.batch_stats, copy=True)
-            model.train()
-            pred = model.rotation(x)
-            per_image = rotation_loss(pred, target)
-            return jnp.mean(per_image), (pred, nnx.state(model, nnx.BatchStat))
-
-        (loss, (pred, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        angle = jnp.degrees(quat.geodesic_angle(quat.from_matrix(pred), labels))
-        metrics = {"loss": loss, "train_median_deg": jnp.median(angle), "grad_norm": optax.global_norm(grads)}
-        return TrainState(params, batch_stats, opt_state, state.key, state.step + 1), metrics
-
-    def predict(variables: Any, images: Array) -> Array:
-        params, batch_stats = variables
-        model = nnx.merge(graphdef, params, batch_stats, copy=True)
-        model.eval()
-        return model(data_lib.preprocess(images, spec.onnx))
-
-    return Trainer(config, spec, graphdef, optimizer, init, jax.jit(step, donate_argnums=0), jax.jit(predict))
+    return VisionTrainer(config, spec, graphdef, optimizer)
 
 
 def predict_all(
@@ -160,7 +167,7 @@ class VisionProgram(loop.Program):
     curve_keys = CURVE_KEYS
     curve_x = "epoch"
 
-    def __init__(self, trainer: Trainer, train_set: data_lib.ImageSet, val_set: data_lib.ImageSet, run_dir: Path):
+    def __init__(self, trainer: VisionTrainer, train_set: data_lib.ImageSet, val_set: data_lib.ImageSet, run_dir: Path):
         c = trainer.config
         self.trainer, self.train_set, self.val_set, self.run_dir = trainer, train_set, val_set, Path(run_dir)
         self.steps_per_epoch = len(train_set) // c.batch_size
@@ -184,7 +191,7 @@ class VisionProgram(loop.Program):
         for s in range(step, end):
             epoch, i = divmod(s, per_epoch)
             rows = np.sort(self.order(epoch)[i * b : (i + 1) * b])
-            state, metrics = self.trainer.step(state, self.train_set.images[rows], self.train_set.quats[rows])
+            state, metrics = self.trainer.update(state, self.train_set.images[rows], self.train_set.quats[rows])
             window.append(metrics)
         means = {k: float(np.mean([float(m[k]) for m in window])) for k in window[0]}
         return loop.Chunk(state, end, {"epoch": round(end / per_epoch, 3), **means}, work=len(window) * b)
@@ -217,7 +224,7 @@ def train(
     config_dict: dict,
     stop_after: int | None = None,
     progress: bool = True,
-) -> tuple[Trainer, TrainState, int]:
+) -> tuple[VisionTrainer, TrainState, int]:
     """Train (or resume) to ``config.epochs`` epochs; ``stop_after`` stops after that many
     steps in total, as an interruption would. Returns the trainer, the final state and the
     run's total step count."""

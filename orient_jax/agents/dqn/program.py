@@ -1,6 +1,6 @@
 """Branching DQN as the host loop runs it (``orient_jax.core.loop``).
 
-One chunk is one jitted call of ``DQNTrainer.run`` (``steps_per_call`` vector env
+One chunk is one call of ``DQNTrainer.update`` (``steps_per_call`` vector env
 steps); the step the loop counts is the call. Two logs: ``metrics.jsonl`` has one row
 per call (losses, rates, the mean return of the last 100 episodes) and
 ``episodes.jsonl`` one row per finished episode (return, length, epsilon and the
@@ -63,7 +63,7 @@ class DQNProgram(loop.Program):
 
     def chunk(self, state: DQNState, step: int, stop: int) -> loop.Chunk:
         c = self.trainer.config
-        new_state, out = self.trainer.run(state)
+        new_state, out = self.trainer.update(state)
         out = jax.device_get(out)
         rows = episode_rows(out, self.progress(state, step), c)
         self.recent = (self.recent + [r["return"] for r in rows])[-100:]

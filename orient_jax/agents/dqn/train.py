@@ -1,9 +1,10 @@
-"""One jitted call runs ``steps_per_call`` env steps of branching DQN.
+"""Branching DQN as a trainer (the shape every trainer has: ``orient_jax.core.trainer``).
 
-Each step, inside a ``lax.scan``: act epsilon-greedily in every vmapped env, store
-the transitions in the device replay buffer, and take ``updates_per_step`` gradient
-steps (once ``learning_starts`` transitions are in). The host only calls it, logs
-finished episodes and checkpoints (``orient_jax.agents.dqn.loop``).
+One ``DQNTrainer.update`` call runs ``steps_per_call`` env steps. Each step, inside a
+``lax.scan``: act epsilon-greedily in every vmapped env, store the transitions in the
+device replay buffer, and take ``updates_per_step`` gradient steps (once
+``learning_starts`` transitions are in). The host only calls it, logs finished
+episodes and checkpoints (``orient_jax.agents.dqn.program``).
 
 Episodes count one by one, whichever env finishes them; epsilon decays once per
 finished episode. When the target episode count is reached the remaining steps of
@@ -26,7 +27,6 @@ stops at the episode's end and at the newest row.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +38,7 @@ from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.dqn.networks import QNetwork
 from orient_jax.agents.dqn.replay import ReplayBuffer
 from orient_jax.agents.normalization import RunningStats
+from orient_jax.core.trainer import Trainer
 
 
 @struct.dataclass
@@ -66,21 +67,15 @@ def make_optimizer(config: DQNConfig) -> optax.GradientTransformation:
 
 
 @dataclasses.dataclass(frozen=True)
-class DQNTrainer:
+class DQNTrainer(Trainer):
+    """Branching DQN on one (wrapped, batched) env with one config: ``init(key)`` and
+    ``update(state) -> (state, per-step outputs [steps_per_call, envs])``."""
+
     env: base.Env  # wrapped: EpisodeAutoReset, then vmap over ``num_envs``
     config: DQNConfig
     network: QNetwork
     optimizer: optax.GradientTransformation
     episode_steps: int  # the auto-reset wrapper's time limit
-
-    @functools.cached_property
-    def init(self):
-        return jax.jit(self._init)
-
-    @functools.cached_property
-    def run(self):
-        """``run(state) -> (state, per-step outputs [steps_per_call, envs])``."""
-        return jax.jit(self._run)
 
     # -- pieces -----------------------------------------------------------------------
     def _init(self, key: jax.Array) -> DQNState:
@@ -241,7 +236,8 @@ class DQNTrainer:
         }
         return state, out
 
-    def _run(self, state: DQNState) -> tuple[DQNState, dict]:
+    def _update(self, state: DQNState) -> tuple[DQNState, dict]:
+        """``steps_per_call`` env steps; the idle steps after the last episode do nothing."""
         c = self.config
 
         def body(state, _):

@@ -8,7 +8,7 @@ from pathlib import Path
 import jax
 
 from orient_jax.agents.ppo.policy_io import save_policy
-from orient_jax.agents.ppo.train import Trainer, TrainState
+from orient_jax.agents.ppo.train import PPOTrainer, TrainState
 from orient_jax.core import loop
 
 CURVE_KEYS = ("episode_return", "value_loss", "action_std")
@@ -20,7 +20,7 @@ class PPOProgram(loop.Program):
 
     def __init__(
         self,
-        trainer: Trainer,
+        trainer: PPOTrainer,
         seed: int,
         run_dir: Path,
         curve_keys: tuple[str, ...] = CURVE_KEYS,

@@ -1,4 +1,4 @@
-"""How fast a PPO ``Trainer`` trains: compile time apart from steady-state updates.
+"""How fast a ``PPOTrainer`` trains: compile time apart from steady-state updates.
 Used by the rotation and Humanoid benchmarks."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import time
 
 import jax
 
-from orient_jax.agents.ppo.train import Trainer
+from orient_jax.agents.ppo.train import PPOTrainer
 
 
-def timed_updates(trainer: Trainer, updates: int, seed: int = 0) -> tuple[float, float]:
+def timed_updates(trainer: PPOTrainer, updates: int, seed: int = 0) -> tuple[float, float]:
     """(seconds to init and run the first update, compile included; seconds of the next
     ``updates`` updates). Env steps/s is ``updates * batch_size`` over the second."""
     t0 = time.perf_counter()

@@ -1,6 +1,7 @@
-"""One jitted PPO update, and the state it carries.
+"""PPO as a trainer (the shape every trainer has: ``orient_jax.core.trainer``), and the
+state it carries.
 
-``Trainer.update`` is the whole hot loop: a ``lax.scan`` rollout over vmapped envs,
+``PPOTrainer.update`` is the whole hot loop: a ``lax.scan`` rollout over vmapped envs,
 GAE, then ``lax.scan`` over epochs x minibatches. The host only calls it, logs, and
 checkpoints (``orient_jax.agents.ppo.program`` and ``orient_jax.core.loop``).
 
@@ -12,7 +13,6 @@ named in ``episode_metrics`` (e.g. a task's success flag), under the name given 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 
 import jax
@@ -27,6 +27,7 @@ from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.agents.ppo.losses import LossWeights, Transition, compute_gae, ppo_loss
 from orient_jax.agents.ppo.networks import Networks, Params, gaussian_log_prob, make_networks
 from orient_jax.core import sharding
+from orient_jax.core.trainer import Trainer
 
 
 @struct.dataclass
@@ -51,8 +52,8 @@ def make_optimizer(config: PPOConfig) -> optax.GradientTransformation:
 
 
 @dataclasses.dataclass(frozen=True)
-class Trainer:
-    """Pure training functions for one (wrapped, batched) env and one config."""
+class PPOTrainer(Trainer):
+    """PPO on one (wrapped, batched) env with one config: ``init(key)`` and ``update(state)``."""
 
     env: base.Env  # already wrapped: auto-reset + vmap over ``num_envs``
     config: PPOConfig
@@ -62,14 +63,6 @@ class Trainer:
     # (env metric, reported name): env metrics whose value at an episode's last step is
     # averaged over the episodes that ended in an update
     episode_metrics: tuple[tuple[str, str], ...] = ()
-
-    @functools.cached_property
-    def init(self):
-        return jax.jit(self._init)
-
-    @functools.cached_property
-    def update(self):
-        return jax.jit(self._update)
 
     def _init(self, key: jax.Array) -> TrainState:
         key_params, key_env, key_train = jax.random.split(key, 3)
@@ -164,7 +157,7 @@ class Trainer:
 
 def make_trainer(
     env: base.Env, config: PPOConfig, mesh: Mesh | None = None, episode_metrics: Mapping[str, str] | None = None
-) -> Trainer:
+) -> PPOTrainer:
     """``env`` must already be wrapped for training (auto-reset, vmapped). ``episode_metrics``
     maps env metric names to the names their episode-end means are reported under."""
     mesh = mesh if mesh is not None else sharding.make_mesh()
@@ -173,7 +166,7 @@ def make_trainer(
     if not isinstance(obs_size, int):
         raise TypeError(f"PPO needs a flat observation, got {obs_size}")
     networks = make_networks(obs_size, env.action_size, config.hidden_sizes, config.init_log_std)
-    return Trainer(
+    return PPOTrainer(
         env=env,
         config=config,
         mesh=mesh,

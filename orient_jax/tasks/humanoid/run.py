@@ -23,7 +23,7 @@ from orient_jax.agents.dqn.train import DQNTrainer
 from orient_jax.agents.dqn.train import make_trainer as make_dqn_trainer
 from orient_jax.agents.ppo import policy_io as ppo_policy_io
 from orient_jax.agents.ppo.program import PPOProgram
-from orient_jax.agents.ppo.train import Trainer, make_trainer
+from orient_jax.agents.ppo.train import PPOTrainer, make_trainer
 from orient_jax.core import loop, runs
 from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
@@ -44,7 +44,7 @@ class ScaledActions(base.Wrapper):
         return self.env.step(state, self.limit * jnp.clip(action, -1.0, 1.0))
 
 
-def build_ppo_trainer(exp: HumanoidExperiment) -> Trainer:
+def build_ppo_trainer(exp: HumanoidExperiment) -> PPOTrainer:
     env = wrap_for_training(ScaledActions(HumanoidEnv(exp.env)), exp.episode_steps)
     # The fraction of ended episodes that a physics blow-up ended (HumanoidEnv.step).
     return make_trainer(env, exp.ppo, episode_metrics={"blew_up": "blow_up_rate"})
