@@ -13,8 +13,7 @@ import pytest
 from brax.envs import base
 from brax.envs.wrappers.training import VmapWrapper
 
-from experiments.configs.humanoid import get_preset
-from experiments.train_humanoid import finish
+from experiments.configs.humanoid import PRESETS
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.dqn.networks import make_q_network
 from orient_jax.agents.dqn.program import DQNProgram
@@ -208,7 +207,7 @@ def test_dqn_learns_a_contextual_bandit(tmp_path):
 # -- a tiny Humanoid run: resume is exact, plots and export work -------------------------
 @pytest.fixture(scope="module")
 def tiny_humanoid():
-    exp = config_lib.apply_overrides(get_preset("dqn_test"), ["eval_episodes=0"])
+    exp = config_lib.apply_overrides(PRESETS.get("dqn_test"), ["eval_episodes=0"])
     return exp, humanoid_run.build_dqn_trainer(exp)
 
 
@@ -242,7 +241,7 @@ def test_tiny_humanoid_dqn_run_resumes_exactly(tiny_humanoid, tmp_path):
     assert compare_humanoid.main([f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--out", str(png)]) == 0
     assert png.stat().st_size > 10_000
 
-    summary = finish(tmp_path / "a", exp)
+    summary = humanoid_run.finish_run(tmp_path / "a", exp)
     assert summary["episodes"] == exp.dqn.episodes and summary["peak"] >= summary["last100"]
     assert json.loads((tmp_path / "a" / "summary.json").read_text()) == summary
     assert (tmp_path / "a" / "episode_rewards.png").stat().st_size > 10_000
@@ -298,9 +297,9 @@ def test_a_missing_or_foreign_policy_is_a_clear_error(tmp_path):
 def test_dqn_seed_preset_is_the_published_recipe():
     from experiments.configs.humanoid import PRESETS
 
-    for name in PRESETS:
-        get_preset(name)  # every preset validates
-    exp = get_preset("dqn_seed")
+    for name in PRESETS.names():
+        PRESETS.get(name)  # every preset validates
+    exp = PRESETS.get("dqn_seed")
     d = exp.dqn
     published = {
         "hidden_sizes": (512, 512), "learning_rate": 3e-4, "max_grad_norm": 1.0, "tau": 0.005,
@@ -308,12 +307,12 @@ def test_dqn_seed_preset_is_the_published_recipe():
         "reward_norm": True,
     }  # fmt: skip
     assert {k: getattr(d, k) for k in published} == published
-    assert get_preset("dqn_plain").dqn == DQNConfig()  # the same recipe without our four choices
+    assert PRESETS.get("dqn_plain").dqn == DQNConfig()  # the same recipe without our four choices
     assert (d.layer_norm, d.td_loss, d.n_step, d.dueling) == (True, "mean", 3, True)
     assert (exp.algo, exp.episode_steps) == ("dqn", 200)
-    assert get_preset("ppo200").episode_steps == 200
-    with pytest.raises(ValueError, match="unknown preset"):
-        get_preset("dqn")
+    assert PRESETS.get("ppo200").episode_steps == 200
+    with pytest.raises(ValueError, match="unknown humanoid preset"):
+        PRESETS.get("dqn")
 
 
 @pytest.mark.integration
@@ -334,9 +333,9 @@ def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
 
 @pytest.mark.unit
 def test_results_name_the_overrides_that_reproduce_a_run():
-    preset = get_preset("dqn_seed")
+    preset = PRESETS.get("dqn_seed")
     run = config_lib.apply_overrides(preset, ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])
     overrides = config_lib.overrides_between(preset, run)
     assert sorted(overrides) == ["dqn.hidden_sizes=64,64", "dqn.td_loss=branch", "seed=3"]
     assert config_lib.apply_overrides(preset, overrides) == run
-    assert config_lib.overrides_between(preset, get_preset("dqn_seed")) == []
+    assert config_lib.overrides_between(preset, PRESETS.get("dqn_seed")) == []

@@ -13,7 +13,7 @@ import pytest
 from flax import nnx
 
 from experiments import eval_vision, train_vision
-from experiments.configs.vision import get_preset
+from experiments.configs.vision import PRESETS
 from orient_jax import paths, profiles, quat
 from orient_jax.envs import noise
 from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
@@ -191,7 +191,7 @@ def tiny_images(tiny_dataset):
 @pytest.mark.integration
 def test_a_few_training_steps_on_real_renders_reduce_the_loss(tiny_images):
     """16 steps over the same 8 real renders: the loss on them must fall well below where it started."""
-    exp = dataclasses.replace(get_preset("test"), model=TINY_MODEL, learning_rate=3e-3, warmup_steps=0)
+    exp = dataclasses.replace(PRESETS.get("test"), model=TINY_MODEL, learning_rate=3e-3, warmup_steps=0)
     trainer = train_lib.make_trainer(exp, CUBE, steps_per_epoch=16)
     state = trainer.init(jax.random.PRNGKey(0))
     images, labels = tiny_images.images[:8], tiny_images.quats[:8]
@@ -275,7 +275,7 @@ def test_fine_tuning_starts_from_the_given_model(tmp_path):
     model = PoseNet(TINY_MODEL, 224, rngs=nnx.Rngs(7))
     _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     folder = model_io.save(tmp_path / "m", TINY_MODEL, "cube", 224, params, stats, {})
-    exp = dataclasses.replace(get_preset("test"), model=TINY_MODEL, init_from=str(folder))
+    exp = dataclasses.replace(PRESETS.get("test"), model=TINY_MODEL, init_from=str(folder))
     state = train_lib.make_trainer(exp, CUBE, steps_per_epoch=4).init(jax.random.PRNGKey(0))
     for x, y in zip(jax.tree.leaves(state.params), jax.tree.leaves(params)):
         np.testing.assert_array_equal(x, y)

@@ -10,22 +10,12 @@ import numpy as np
 from flax import nnx
 
 from orient_jax import paths, profiles
-from orient_jax.core import reproduce, runs
+from orient_jax.core import runs
 from orient_jax.profiles.spec import OnnxContract
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import dataset, metrics, model_io
 from orient_jax.vision import train as train_lib
 from orient_jax.vision.config import VisionExperiment
-
-# What `experiments.reproduce` compares of a vision run.
-REPRODUCE = reproduce.Kind(
-    "vision",
-    "experiments.train_vision",
-    "vision_eval.json",
-    "model/model.msgpack",
-    frozenset({"wall_s", "images_per_s", "model"}),
-    ("model", "data"),
-)
 
 
 def check_inputs(exp: VisionExperiment, evaluate: bool = True) -> None:

@@ -27,7 +27,9 @@ def save_policy(
 
 def load_policy(path: str | Path) -> tuple[Networks, Params, RunningStats, dict]:
     """Load from a policy folder, or from a run directory (uses RUN/policy)."""
-    path, info = bundle_io.read_info(path, "policy", FORMAT, "policy", "train one with an experiments.train_* script")
+    path, info = bundle_io.read_info(
+        path, "policy", FORMAT, "policy", "train one with `python -m experiments.train rotation` (or humanoid)"
+    )
     networks = make_networks(**info["networks"])
     template = {
         "params": networks.init(jax.random.PRNGKey(0)),

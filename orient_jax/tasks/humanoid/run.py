@@ -9,6 +9,7 @@ module hands out speaks Gymnasium's action units.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import jax
@@ -24,7 +25,7 @@ from orient_jax.agents.dqn.train import make_trainer as make_dqn_trainer
 from orient_jax.agents.ppo import policy_io as ppo_policy_io
 from orient_jax.agents.ppo.program import PPOProgram
 from orient_jax.agents.ppo.train import PPOTrainer, make_trainer
-from orient_jax.core import loop, runs
+from orient_jax.core import launch, loop, runs
 from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
 from orient_jax.tasks.humanoid.env import ACTION_LIMIT, HumanoidEnv
@@ -81,6 +82,28 @@ def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: i
     return program.progress(state, step) >= program.total
 
 
+def finish_run(run_dir: Path, exp: HumanoidExperiment, evaluate: bool = True) -> dict:
+    """Write summary.json and the plots of a finished run; returns the summary. With
+    ``evaluate`` (and ``exp.eval_episodes``) it holds a deterministic evaluation in MJX."""
+    from orient_jax.tasks.humanoid import evaluation, plots
+
+    summary = {"algo": exp.algo, "episode_steps": exp.episode_steps, **evaluation.training_summary(run_dir, exp)}
+    # This process from its start to the end of training: imports, compiles and all (a
+    # resumed run counts only its last part; metrics.jsonl's wall_s adds up every part's updates).
+    if launch.started_at is not None:
+        summary["process_wall_s"] = round(time.perf_counter() - launch.started_at, 1)
+    summary["runtime"] = launch.current().record()
+    if evaluate and exp.eval_episodes:
+        policy, _ = load_policy(run_dir)
+        summary["eval_mjx"] = evaluation.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
+    if exp.algo == "dqn":
+        rows = runs.MetricsLog(run_dir / "episodes.jsonl").read()
+        plots.plot_episode_rewards(rows, run_dir / "episode_rewards.png", plots.PUBLISHED_PEAK)
+        plots.write_3d_views(rows, run_dir, f"Humanoid branching DQN ({run_dir.name})")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    return summary
+
+
 # -- policies -----------------------------------------------------------------------------
 def load_policy(path: str | Path) -> tuple[Policy, dict]:
     """A run directory's (or policy folder's) deterministic policy, in Gymnasium units."""
@@ -89,7 +112,7 @@ def load_policy(path: str | Path) -> tuple[Policy, dict]:
     info_path = folder / "policy.json"
     if not info_path.is_file():
         raise FileNotFoundError(
-            f"no policy at {path} (expected {info_path}); train one with experiments.train_humanoid"
+            f"no policy at {path} (expected {info_path}); train one with `python -m experiments.train humanoid`"
         )
     fmt = json.loads(info_path.read_text()).get("format")
     if fmt == ppo_policy_io.FORMAT:
