@@ -1,7 +1,8 @@
 """The one checkpointed host loop, shared by every trainer (PPO, DQN, the vision CNN).
 
-A trainer supplies a ``Program``: its fresh state, one *chunk* of work (a jitted call,
-or a few) and what that chunk measured, and how to export its weights. ``run`` owns
+A trainer (``orient_jax.core.trainer``: ``init`` and a jitted ``update``) is run through a
+``Program``: its fresh state, one *chunk* of work (an ``update``, or a few) and what that
+chunk measured, and how to export its weights. ``run`` owns
 everything else, the same way for all of them:
 
 * **checkpoints** (Orbax, ``checkpoints/``) every ``checkpoint_every`` steps, when the

@@ -160,6 +160,7 @@ def make_trainer(
 ) -> PPOTrainer:
     """``env`` must already be wrapped for training (auto-reset, vmapped). ``episode_metrics``
     maps env metric names to the names their episode-end means are reported under."""
+    optimizer = make_optimizer(config)
     mesh = mesh if mesh is not None else sharding.make_mesh()
     sharding.check_divisible(config.num_envs, mesh)
     obs_size = env.observation_size
@@ -171,6 +172,6 @@ def make_trainer(
         config=config,
         mesh=mesh,
         networks=networks,
-        optimizer=make_optimizer(config),
+        optimizer=optimizer,
         episode_metrics=tuple((episode_metrics or {}).items()),
     )
