@@ -3,7 +3,8 @@
     python -m experiments.ship rotation --run runs/rotation/cpu-...    # -> models/rotation_policy
     python -m experiments.ship vision --run runs/vision/cpu            # -> models/pose
 
-Each kind evaluates the run first and refuses to ship below its gate (exit status 1):
+Each kind evaluates the run first and refuses to ship below its gate (exit status 1); a
+gate value that could not fail (nan, or outside its range) is refused first (exit 2):
 * rotation: 1024 episodes on the task profile the policy was trained for (5 degree noise,
   disturbances and randomization on); success >= --min-success (default 0.99);
 * vision: the held-out renders (default data/test); median error <= --max-median and
@@ -36,6 +37,7 @@ class Shippable:
     folder: str  # the weights' folder inside a run directory
     files: tuple[str, ...]  # the weights' files; the first is the info JSON
     add_arguments: Callable[[argparse.ArgumentParser], None]
+    gate: Callable[[argparse.Namespace], str | None]  # what is wrong with the gate's values (None: they hold)
     evaluate: Callable[[argparse.Namespace, Path], dict]  # (args, staging) -> the evaluation
     refusal: Callable[[argparse.Namespace, dict], str | None]  # why it must not ship (None: it may)
     drop: tuple[str, ...] = ()  # files the evaluation wrote into staging that are not shipped
@@ -56,8 +58,14 @@ def _rotation_evaluate(args: argparse.Namespace, staging: Path) -> dict:
     return rotation_run.evaluate_policy_dir(args.run, spec, RotationEnvConfig(noise_deg=5.0), args.episodes, args.seed)
 
 
+def _rotation_gate(args: argparse.Namespace) -> str | None:
+    if not 0.0 <= args.min_success <= 1.0:  # nan fails this too
+        return f"--min-success must be a success rate in [0, 1], got {args.min_success}"
+    return None
+
+
 def _rotation_refusal(args: argparse.Namespace, result: dict) -> str | None:
-    if result["success_rate"] < args.min_success:
+    if not result["success_rate"] >= args.min_success:  # written so that a nan success cannot pass
         return f"success {result['success_rate']:.4f} < {args.min_success}"
     return None
 
@@ -75,8 +83,15 @@ def _vision_evaluate(args: argparse.Namespace, staging: Path) -> dict:
     return vision_run.evaluate(args.run, args.data, staging / "eval")
 
 
+def _vision_gate(args: argparse.Namespace) -> str | None:
+    for flag, value in (("--max-median", args.max_median), ("--max-p95", args.max_p95)):
+        if not 0.0 <= value <= 180.0:  # nan fails this too
+            return f"{flag} must be an angle in [0, 180] degrees, got {value}"
+    return None
+
+
 def _vision_refusal(args: argparse.Namespace, result: dict) -> str | None:
-    if result["median_deg"] > args.max_median or result["p95_deg"] > args.max_p95:
+    if not (result["median_deg"] <= args.max_median and result["p95_deg"] <= args.max_p95):  # nan cannot pass
         return (
             f"median {result['median_deg']:.3f} deg, p95 {result['p95_deg']:.3f} deg miss the goal "
             f"(<= {args.max_median}, <= {args.max_p95})"
@@ -91,6 +106,7 @@ KINDS = {
         folder="policy",
         files=("policy.json", "policy.msgpack"),
         add_arguments=_rotation_arguments,
+        gate=_rotation_gate,
         evaluate=_rotation_evaluate,
         refusal=_rotation_refusal,
     ),
@@ -100,6 +116,7 @@ KINDS = {
         folder="model",
         files=("model.json", "model.msgpack"),
         add_arguments=_vision_arguments,
+        gate=_vision_gate,
         evaluate=_vision_evaluate,
         refusal=_vision_refusal,
         drop=("eval/errors_deg.npy",),  # 8 KB per 2k images, not worth shipping
@@ -110,6 +127,9 @@ KINDS = {
 def ship(kind: Shippable, args: argparse.Namespace) -> int:
     from orient_jax.vision.dataset import DatasetError
 
+    if (wrong := kind.gate(args)) is not None:  # a gate that nothing can fail is no gate
+        print(f"error: {wrong}", file=sys.stderr)
+        return 2
     target = kind.target()
     staging = shipping.stage(target)  # the shipped folder changes all at once, or not at all
     try:

@@ -200,6 +200,15 @@ def test_shard_writer_is_deterministic_and_atomic(tmp_path):
         (lambda m: m["shards"][0].update(stop="8"), r"shard entry 0 \(shard-00000.npz\)'s 'stop' is '8', not int"),
         (lambda m: m.pop("count"), r"the manifest has no 'count'"),
         (lambda m: m["shards"].__setitem__(1, None), r"shard entry 1 is not an object"),
+        # A shard is read only from the dataset's own folder, by the name the renderer gives it.
+        (
+            lambda m: m["shards"][1].update(name="../elsewhere/shard-00001.npz"),
+            r"shard entry 1 names '../elsewhere/shard-00001.npz', not 'shard-00001.npz'",
+        ),
+        (
+            lambda m: m["shards"][0].update(name="/etc/passwd"),
+            r"shard entry 0 names '/etc/passwd', not 'shard-00000.npz'",
+        ),
     ],
 )
 def test_a_damaged_manifest_is_named_not_a_key_error(copy, edit, message):

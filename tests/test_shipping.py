@@ -3,6 +3,8 @@ old folder or the new one, complete, never a mixed pair."""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -104,11 +106,52 @@ def test_a_run_below_its_gate_or_missing_is_not_shipped_and_leaves_no_staging(tm
     before = {p.name: p.read_bytes() for p in shipped.iterdir()}
     monkeypatch.setattr(paths, "SHIPPED_POLICY", shipped)
     run = str(ROOT / "models/rotation_policy")
-    assert ship.main(["rotation", "--run", run, "--episodes", "16", "--min-success", "1.01"]) == 1
-    assert "< 1.01; not shipped" in capsys.readouterr().err
+    scored = {"success_rate": 0.5}  # what a weak policy would score
+    weak = dataclasses.replace(ship.KINDS["rotation"], evaluate=lambda args, staging: scored)
+    monkeypatch.setitem(ship.KINDS, "rotation", weak)
+    assert ship.main(["rotation", "--run", run, "--min-success", "0.99"]) == 1
+    assert "success 0.5000 < 0.99; not shipped" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(paths, "SHIPPED_POLICY", shipped)
     assert ship.main(["rotation", "--run", str(tmp_path / "no-such-run")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
     monkeypatch.setattr(paths, "SHIPPED_POSE_MODEL", tmp_path / "pose")
     assert ship.main(["vision", "--run", str(tmp_path / "no-such-run"), "--data", str(tmp_path)]) == 2
     assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rotation_policy"]  # no staging folder left
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rotation", "--min-success", "nan"], "--min-success must be a success rate in [0, 1], got nan"),
+        (["rotation", "--min-success", "-1"], "--min-success must be a success rate in [0, 1], got -1.0"),
+        (["rotation", "--min-success", "1.5"], "--min-success must be a success rate in [0, 1], got 1.5"),
+        (["vision", "--max-median", "nan"], "--max-median must be an angle in [0, 180] degrees, got nan"),
+        (["vision", "--max-p95", "inf"], "--max-p95 must be an angle in [0, 180] degrees, got inf"),
+    ],
+)
+def test_a_gate_that_cannot_fail_is_refused_before_anything_runs(argv, message, tmp_path, monkeypatch, capsys):
+    """A gate of nan or outside its range would pass every run (nan compares false): refused, exit 2."""
+    from experiments import ship
+
+    monkeypatch.setattr(paths, "SHIPPED_POLICY", tmp_path / "rotation_policy")
+    monkeypatch.setattr(paths, "SHIPPED_POSE_MODEL", tmp_path / "pose")
+    assert ship.main([argv[0], "--run", str(ROOT / "models/rotation_policy"), *argv[1:]]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert list(tmp_path.iterdir()) == []  # nothing staged, nothing shipped
+
+
+@pytest.mark.unit
+def test_a_nan_result_never_passes_a_gate():
+    from experiments import ship
+
+    nan = float("nan")
+    rotation, vision = ship.KINDS["rotation"], ship.KINDS["vision"]
+    assert rotation.refusal(argparse.Namespace(min_success=0.0), {"success_rate": nan}) is not None
+    assert rotation.refusal(argparse.Namespace(min_success=0.5), {"success_rate": 0.5}) is None
+    gate = argparse.Namespace(max_median=2.0, max_p95=8.0)
+    assert vision.refusal(gate, {"median_deg": nan, "p95_deg": 1.0}) is not None
+    assert vision.refusal(gate, {"median_deg": 1.0, "p95_deg": nan}) is not None
+    assert vision.refusal(gate, {"median_deg": 2.0, "p95_deg": 8.0}) is None

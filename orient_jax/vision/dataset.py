@@ -237,6 +237,10 @@ def _check_manifest_fields(manifest: dict, root: Path) -> None:
             f"shard entry {i}"
             + (f" ({entry['name']})" if isinstance(entry, dict) and isinstance(entry.get("name"), str) else ""),
         )
+        # The loader opens only the files the renderer writes, in the dataset's own folder: a
+        # name with a folder in it (../elsewhere/..., /etc/...) is never read.
+        if entry["name"] != shard_name(i):
+            raise DatasetError(f"{where}: shard entry {i} names {entry['name']!r}, not {shard_name(i)!r}; {fix}")
 
 
 def _read_shard_bytes(root: Path, manifest: dict, entry: dict, checksums: bool) -> bytes:
