@@ -32,7 +32,7 @@ def parser_for(kind) -> argparse.ArgumentParser:
         description=f"Train the {kind.about}",
         epilog="presets: " + ", ".join(kind.presets.names()),
     )
-    parser.add_argument("--config", default="cpu", metavar="PRESET", help="a preset (below); default cpu")
+    parser.add_argument("--config", metavar="PRESET", help="a preset (below); default cpu, or on resume the run's own")
     parser.add_argument("--run", type=Path, help="run directory; resumes it if it has checkpoints")
     parser.add_argument("--runs-root", type=Path, default=Path("runs") / kind.name, help="where a new run goes")
     parser.add_argument("--stop-after", type=int, metavar="N", help=f"stop after N {kind.unit} (resume later)")
@@ -72,8 +72,13 @@ def train(kind, args: argparse.Namespace) -> int:
         runtime = launch.start(args)
         presets = kind.presets
         exp, preset = runs.resolve_experiment(
-            args.run, args.config, args.overrides, kind.experiment, kind.name, presets.get
+            args.run, args.config or "cpu", args.overrides, kind.experiment, kind.name, presets.get
         )
+        if args.config is not None and args.config != preset:  # a resume keeps the run's own preset
+            raise ValueError(
+                f"{args.run} was started from preset {preset!r}, not {args.config!r}; resume it without --config "
+                "(or with its own), or give another --run"
+            )
         launch.check_backend(runtime, preset, presets.gpu, args.allow_cpu)
         kind.check_inputs(exp, evaluate)
         if args.run is not None:

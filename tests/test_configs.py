@@ -1,5 +1,6 @@
 import dataclasses
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 from experiments.configs.rotation import PRESETS
 from orient_jax.agents.ppo.config import PPOConfig
 from orient_jax.core import dataclass_config as config_lib
+from orient_jax.core import runs
 from orient_jax.tasks.rotation.config import RotationExperiment
 
 
@@ -201,3 +203,19 @@ def test_a_bad_plugin_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("ORIENT_JAX_PRESET_MODULES", "tests.presets,no_such_module_here")
     with pytest.raises(ValueError, match="ORIENT_JAX_PRESET_MODULES names 'no_such_module_here', which cannot be"):
         PRESETS.get("cpu")
+
+
+@pytest.mark.integration
+def test_resuming_with_another_preset_is_refused_not_ignored(tmp_path, capsys):
+    """A run directory keeps the preset it was started from: --config naming another is one
+    error line, and the run is untouched; its own name, or none, resumes it."""
+    from experiments import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(runs.config_record(PRESETS.get("test"), "test")))
+    before = (run / "config.json").read_bytes()
+    assert train.main(["rotation", "--run", str(run), "--config", "cpu", "--stop-after", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "was started from preset 'test', not 'cpu'" in err
+    assert (run / "config.json").read_bytes() == before and sorted(p.name for p in run.iterdir()) == ["config.json"]
