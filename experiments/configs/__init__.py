@@ -25,10 +25,10 @@ preset sits in a product table. (Task profiles have the same door:
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from orient_jax import extensions
 
 MODULES_ENV = "ORIENT_JAX_PRESET_MODULES"
 _imported: set[str] = set()
@@ -36,15 +36,15 @@ _imported: set[str] = set()
 
 def load_modules() -> None:
     """Import every module ``$ORIENT_JAX_PRESET_MODULES`` names, each once."""
-    for name in (n.strip() for n in os.environ.get(MODULES_ENV, "").split(",")):
-        if not name or name in _imported:
+    for name in extensions.module_names(MODULES_ENV):
+        if name in _imported:
             continue
         _imported.add(name)  # first: a module that reads a table while it registers does not loop
         try:
-            importlib.import_module(name)
-        except ImportError as e:
+            extensions.load(MODULES_ENV, name)
+        except ValueError:
             _imported.discard(name)
-            raise ValueError(f"{MODULES_ENV} names {name!r}, which cannot be imported ({e})") from None
+            raise
 
 
 class Presets:

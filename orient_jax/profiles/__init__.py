@@ -27,9 +27,9 @@ library alone, from ``orient_jax.profiles`` and ``orient_jax.profiles.spec``).
 
 from __future__ import annotations
 
-import importlib
 import os
 
+from orient_jax import extensions
 from orient_jax.profiles import cube, original
 from orient_jax.profiles.spec import TaskSpec
 
@@ -43,17 +43,9 @@ PROFILES: dict[str, TaskSpec] = {
 _extra: dict[str, dict[str, TaskSpec]] = {}  # the variable's value -> the profiles its modules define
 
 
-def module_names() -> list[str]:
-    """The modules ``$ORIENT_JAX_PROFILE_MODULES`` names."""
-    return [n.strip() for n in os.environ.get(MODULES_ENV, "").split(",") if n.strip()]
-
-
 def _load(module_name: str) -> TaskSpec:
     where = f"{MODULES_ENV} names {module_name!r}"
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise ValueError(f"{where}, which cannot be imported ({e})") from None
+    module = extensions.load(MODULES_ENV, module_name)
     if not hasattr(module, "PROFILE"):
         raise ValueError(f"{where}, which defines no PROFILE (a TaskSpec)")
     if not isinstance(module.PROFILE, TaskSpec):
@@ -68,7 +60,7 @@ def _registry() -> dict[str, TaskSpec]:
         # Entered first: a module that looks a profile up while it is imported sees those loaded so far.
         _extra[value] = extra = {}
         try:
-            for module_name in module_names():
+            for module_name in extensions.module_names(MODULES_ENV):
                 profile = _load(module_name)
                 if profile.name in PROFILES or profile.name in extra:
                     raise ValueError(f"{MODULES_ENV} names {module_name!r}, whose profile {profile.name!r} is taken")
