@@ -97,6 +97,9 @@ def _vision_finish(exp, run_dir: Path, evaluate: bool) -> dict | None:
 
 # -- humanoid: Gymnasium's Humanoid-v4 with PPO or branching DQN ---------------------------
 def _humanoid_check(exp, evaluate: bool) -> None:
+    from orient_jax.tasks.humanoid.env import check_impl
+
+    check_impl(exp.env.impl)  # warp-lang must be importable before a run directory is claimed
     if exp.algo == "dqn" and launch.current().process_count > 1:
         raise ValueError("the branching DQN trains in one process (its replay buffer is not sharded); use PPO")
 

@@ -24,9 +24,10 @@ def native_env():
         return gym.make("Humanoid-v4").unwrapped
 
 
-@pytest.fixture(scope="module")
-def exact_env():
-    env = HumanoidEnv()
+@pytest.fixture(scope="module", params=["jax", "warp"])
+def exact_env(request):
+    """Gymnasium's model stepped by MJX's JAX code, and by MuJoCo Warp (on the CPU here)."""
+    env = HumanoidEnv(HumanoidConfig(impl=request.param))
     return env, jax.jit(env.reset_to), jax.jit(env.step)
 
 
@@ -126,6 +127,10 @@ def test_bad_config_is_refused():
         HumanoidConfig(physics="pgs")
     with pytest.raises(ValueError, match="healthy_z"):
         HumanoidConfig(healthy_z=(2.0, 1.0))
+    with pytest.raises(ValueError, match=r"env.impl must be one of \('jax', 'warp'\)"):
+        HumanoidConfig(impl="cuda")
+    with pytest.raises(ValueError, match="warp_contacts"):
+        HumanoidConfig(impl="warp", warp_contacts=0)
 
 
 @pytest.mark.integration
@@ -185,3 +190,27 @@ def test_an_exported_policy_is_scored_in_gymnasium_by_onnxruntime(root):
     assert 20 < result["mean_return"] < 30  # about 5 per step: alive bonus, small velocity and control terms
     with pytest.raises(ValueError, match=r"not \[batch, 376\] -> \[batch, 17\]"):
         humanoid_eval.onnx_policy(root / "web" / "public" / "models" / "policy.onnx")  # the cube's policy
+
+
+@pytest.mark.integration
+def test_warp_envs_auto_reset_in_a_batch():
+    """Warp's contact buffers are shared by the worlds: the auto-reset keeps them whole
+    (HumanoidEnv.select), so a batch steps past its episodes' ends under jit and scan."""
+    from orient_jax.envs.wrappers import wrap_for_training
+
+    env = wrap_for_training(HumanoidEnv(HumanoidConfig(impl="warp"), worlds=4), episode_length=2, stagger=False)
+    state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), 4))
+
+    @jax.jit
+    def roll(state):
+        def body(s, _):
+            s = env.step(s, jnp.zeros((4, 17)))
+            return s, (s.done, s.info["steps"])
+
+        return jax.lax.scan(body, state, None, length=3)
+
+    state, (done, steps) = roll(state)
+    np.testing.assert_array_equal(np.asarray(done[1]), 1.0)  # every episode truncated at step 2
+    np.testing.assert_array_equal(np.asarray(steps), [[1] * 4, [0] * 4, [1] * 4])
+    assert np.all(np.isfinite(np.asarray(state.obs)))
+    assert np.asarray(state.pipeline_state._impl.contact.dist).ndim == 1  # still one buffer for all worlds

@@ -73,8 +73,15 @@ class EpisodeAutoReset(base.Wrapper):
         increments = {"sum_reward": nxt.reward, "length": jnp.ones(()), **metrics}
         info["episode_metrics"] = {k: v * keep + increments[k] for k, v in state.info["episode_metrics"].items()}
         info["episode_done"] = done.astype(jnp.float32)
+        # An env whose physics state is not one tree of per-env arrays says how to choose.
+        select = getattr(self.env, "select", None)
+        pipeline_state = (
+            select(done, fresh.pipeline_state, nxt.pipeline_state)
+            if select is not None
+            else jax.tree.map(pick, fresh.pipeline_state, nxt.pipeline_state)
+        )
         return nxt.replace(
-            pipeline_state=jax.tree.map(pick, fresh.pipeline_state, nxt.pipeline_state),
+            pipeline_state=pipeline_state,
             obs=pick(fresh.obs, nxt.obs),
             done=done.astype(jnp.float32),
             metrics=metrics,

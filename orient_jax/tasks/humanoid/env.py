@@ -39,6 +39,14 @@ The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
 
 A policy trained on any of them is scored on Gymnasium's own environment with
 ``python -m experiments.evaluate humanoid --gymnasium``.
+
+``impl`` chooses who steps the model: ``"jax"`` (MJX's XLA code, any backend) or
+``"warp"`` (MuJoCo Warp through MJX, with ``warp-lang``; CUDA GPUs, and the CPU through
+Warp's LLVM back end). The model is the same either way; Warp's solver is Newton too and
+it computes ``cfrc_ext`` after the solver (``run_rne_postconstraint``). Warp allocates its
+contacts and constraint rows up front: ``worlds`` (the batch the env will run) times
+``warp_contacts`` contacts, and ``warp_constraints`` rows per world
+(``tests/test_humanoid_warp.py`` checks it against Gymnasium).
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ BRAX_HUMANOID_XML = Path(brax.__file__).parent / "envs" / "assets" / "humanoid.x
 ACTION_LIMIT = 0.4
 OBS_SIZE = 376
 PHYSICS = ("gymnasium", "lean", "lean4", "floor4", "fast")
+IMPLS = ("jax", "warp")
 FEET = ("left_foot", "right_foot")
 
 
@@ -91,10 +100,17 @@ class HumanoidConfig:
     contact_cost_weight: float = 0.0  # v4: none in the reward
     contact_cost_max: float = 10.0
     physics: str = "gymnasium"
+    impl: str = "jax"  # "jax" | "warp": who steps the model (module doc)
+    warp_contacts: int = 64  # warp: contacts allocated per world
+    warp_constraints: int = 320  # warp: constraint rows per world (a floor contact takes 4)
 
     def __post_init__(self):
         if self.physics not in PHYSICS:
             raise ValueError(f"env.physics must be one of {PHYSICS}, got {self.physics!r}")
+        if self.impl not in IMPLS:
+            raise ValueError(f"env.impl must be one of {IMPLS}, got {self.impl!r}")
+        if self.warp_contacts < 1 or self.warp_constraints < 1:
+            raise ValueError("env.warp_contacts and env.warp_constraints must be >= 1")
         lo, hi = self.healthy_z
         if not lo < hi:
             raise ValueError(f"env.healthy_z must be (low, high) with low < high, got {self.healthy_z}")
@@ -140,6 +156,45 @@ def mjx_model(physics: str = "gymnasium") -> mujoco.MjModel:
     raise ValueError(f"physics must be one of {PHYSICS}, got {physics!r}")
 
 
+def check_impl(impl: str) -> None:
+    """Raise ValueError, with the fix, where ``impl`` cannot run here."""
+    if impl not in IMPLS:
+        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+    if impl == "warp":
+        try:
+            import warp  # noqa: F401
+        except ImportError:
+            raise ValueError("impl 'warp' needs warp-lang, which is not installed here (make setup)") from None
+
+
+def put_physics(mj_model: mujoco.MjModel, impl: str = "jax", worlds: int = 1, config: HumanoidConfig | None = None):
+    """``mj_model`` on the device for ``impl``, and its data at rest: (mjx.Model, mjx.Data).
+
+    Under ``"warp"`` the data holds room for ``worlds`` worlds' contacts, and the model
+    computes ``cfrc_ext`` after the solver, as ``mjx.rne_postconstraint`` does under ``"jax"``.
+    """
+    check_impl(impl)
+    config = config or HumanoidConfig()
+    device = sharding.local_device()
+    if impl == "jax":
+        return mjx.put_model(mj_model, device=device), mjx.put_data(mj_model, mujoco.MjData(mj_model), device=device)
+    import warp
+
+    warp.config.log_level = warp.LOG_WARNING  # no banner, no line per kernel module loaded
+    model = mjx.put_model(mj_model, device=device, impl="warp")
+    model = model.replace(opt=model.opt.replace(_impl=model.opt._impl.replace(run_rne_postconstraint=True)))
+    data = mjx.put_data(mj_model, mujoco.MjData(mj_model), device=device, impl="warp",
+                        naconmax=worlds * config.warp_contacts, njmax=config.warp_constraints)  # fmt: skip
+    return model, data
+
+
+def _warp_shared_fields() -> frozenset[str]:
+    """The fields of MJX's Warp data that all worlds share (contacts, counters)."""
+    from mujoco.mjx.warp import types as warp_types
+
+    return frozenset(name for name, batched in warp_types._BATCH_DIM["Data"].items() if not batched)
+
+
 def tuned_model(solver: Solver) -> mujoco.MjModel:
     """Gymnasium's model (bodies, tendons, margins, friction) with ``solver``'s settings.
 
@@ -182,12 +237,14 @@ def _fast_spec(spec: mujoco.MjSpec) -> mujoco.MjSpec:
 
 
 class HumanoidEnv(base.Env):
-    def __init__(self, config: HumanoidConfig = HumanoidConfig(), mj_model: mujoco.MjModel | None = None):
-        """``mj_model`` replaces ``config.physics``'s model (to measure a candidate ``tuned_model``)."""
+    def __init__(
+        self, config: HumanoidConfig = HumanoidConfig(), mj_model: mujoco.MjModel | None = None, worlds: int = 1
+    ):
+        """``mj_model`` replaces ``config.physics``'s model (to measure a candidate ``tuned_model``);
+        ``worlds``: how many envs will run batched (``impl="warp"`` allocates contacts for them)."""
         self.config = config
         self.mj_model = mjx_model(config.physics) if mj_model is None else mj_model
-        self.model = mjx.put_model(self.mj_model, device=sharding.local_device())
-        self._data0 = mjx.put_data(self.mj_model, mujoco.MjData(self.mj_model), device=sharding.local_device())
+        self.model, self._data0 = put_physics(self.mj_model, config.impl, worlds, config)
         self._body_mass = jnp.asarray(self.mj_model.body_mass, jnp.float32)
         self.dt = config.frame_skip * float(self.mj_model.opt.timestep)
 
@@ -231,11 +288,12 @@ class HumanoidEnv(base.Env):
             return mjx.step(self.model, data), None
 
         data, _ = jax.lax.scan(frame, data.replace(ctrl=action), None, length=c.frame_skip)
-        data = mjx.rne_postconstraint(self.model, data)
+        if c.impl == "jax":  # warp's step computes it (put_physics)
+            data = mjx.rne_postconstraint(self.model, data)
         velocity = (self._mass_center(data) - before) / self.dt
         forward = c.forward_reward_weight * velocity[0]
         ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(action))
-        contact_force_sq = jnp.sum(jnp.square(data.cfrc_ext))
+        contact_force_sq = jnp.sum(jnp.square(data._impl.cfrc_ext))
         contact_cost = jnp.minimum(c.contact_cost_weight * contact_force_sq, c.contact_cost_max)
         height = data.qpos[2]
         lo, hi = c.healthy_z
@@ -264,6 +322,24 @@ class HumanoidEnv(base.Env):
             metrics=metrics,
         )
 
+    def select(self, done: jax.Array, fresh: mjx.Data, nxt: mjx.Data) -> mjx.Data:
+        """One env's auto-reset choice: ``fresh`` where ``done``, else ``nxt``
+        (``orient_jax.envs.wrappers.EpisodeAutoReset`` asks for it).
+
+        Under ``"warp"`` the contact buffers are shared by all worlds (not one per env) and
+        rebuilt by every step's collision pass: they stay ``nxt``'s. A per-env choice would
+        give them a batch axis that Warp's batching rule cannot take.
+        """
+        if self.config.impl == "jax":
+            return jax.tree.map(lambda a, b: jnp.where(done, a, b), fresh, nxt)
+        shared = _warp_shared_fields()
+
+        def pick(path, a, b):
+            name = "__".join(k.name for k in path if isinstance(k, jax.tree_util.GetAttrKey) and k.name != "_impl")
+            return b if name in shared else jnp.where(done, a, b)
+
+        return jax.tree_util.tree_map_with_path(pick, fresh, nxt)
+
     # -- pieces ---------------------------------------------------------------------
     def _mass_center(self, data: mjx.Data) -> jax.Array:
         return (self._body_mass @ data.xipos / self._body_mass.sum())[:2]
@@ -273,9 +349,9 @@ class HumanoidEnv(base.Env):
             [
                 data.qpos[2:],
                 data.qvel,
-                data.cinert.ravel(),
+                data._impl.cinert.ravel(),  # MJX keeps these two in the implementation part
                 data.cvel.ravel(),
                 data.qfrc_actuator,
-                data.cfrc_ext.ravel(),
+                data._impl.cfrc_ext.ravel(),
             ]
         )

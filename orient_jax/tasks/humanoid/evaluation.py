@@ -20,7 +20,7 @@ Policy = Callable[[jax.Array], jax.Array]  # raw observations [..., 376] -> acti
 def evaluate_mjx(policy: Policy, exp: HumanoidExperiment, episodes: int, seed: int) -> dict:
     """Deterministic episodes in the MJX env, in vmapped scans of <= 64 (batches of 128 of
     this model have deadlocked XLA on the CPU)."""
-    env = HumanoidEnv(exp.env)
+    env = HumanoidEnv(exp.env, worlds=episodes)
     T = exp.episode_steps
 
     @jax.jit

@@ -46,13 +46,13 @@ class ScaledActions(base.Wrapper):
 
 
 def build_ppo_trainer(exp: HumanoidExperiment) -> PPOTrainer:
-    env = wrap_for_training(ScaledActions(HumanoidEnv(exp.env)), exp.episode_steps)
+    env = wrap_for_training(ScaledActions(HumanoidEnv(exp.env, worlds=exp.ppo.num_envs)), exp.episode_steps)
     # The fraction of ended episodes that a physics blow-up ended (HumanoidEnv.step).
     return make_trainer(env, exp.ppo, episode_metrics={"blew_up": "blow_up_rate"})
 
 
 def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
-    env = HumanoidEnv(exp.env)
+    env = HumanoidEnv(exp.env, worlds=exp.dqn.num_envs)
     wrapped = VmapWrapper(EpisodeAutoReset(env, exp.episode_steps, stagger=False))
     network = make_q_network(
         env.observation_size,
