@@ -16,10 +16,13 @@ PYTHON := $(VENV)/bin/python
 ACCEL ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo cuda || echo cpu)
 STAMP := $(VENV)/.installed-$(ACCEL)-$(shell cat requirements.txt requirements-cuda.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 CUDA_PLUGINS := jax-cuda12-plugin jax-cuda12-pjrt
+# WHEELHOUSE=DIR: install from DIR alone, with no network (make wheelhouse fills it).
+PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE))
 export PYTHONUNBUFFERED := 1
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
-.PHONY: setup demo test test-fast lint spec clean export gpu-figures
+.PHONY: setup demo test test-fast lint spec clean export gpu-figures gpu-physics gpu-rotation gpu-humanoid \
+	gpu-results wheelhouse gpu-wheels gpu-deps
 
 setup: $(STAMP)
 
@@ -36,9 +39,10 @@ $(STAMP): requirements.txt requirements-cuda.txt constraints.txt pyproject.toml
 	@case "$(ACCEL)" in cpu|cuda) ;; *) echo "error: ACCEL must be cpu or cuda, got '$(ACCEL)'" >&2; exit 2;; esac
 	@test -x $(PYTHON) || $(call PY_CHECK,$(PY))
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
-	$(if $(filter cuda,$(ACCEL)),$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-cuda.txt -c constraints.txt,$(PYTHON) -m pip uninstall --quiet --yes $(CUDA_PLUGINS) 2>/dev/null)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@test -z "$(WHEELHOUSE)" || test -d "$(WHEELHOUSE)" || { echo "error: WHEELHOUSE=$(WHEELHOUSE) is not a folder (make wheelhouse fills one)" >&2; exit 2; }
+	$(PIP_INSTALL) -r requirements.txt -c constraints.txt
+	$(if $(filter cuda,$(ACCEL)),$(PIP_INSTALL) -r requirements-cuda.txt -c constraints.txt,$(PYTHON) -m pip uninstall --quiet --yes $(CUDA_PLUGINS) 2>/dev/null)
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@echo "setup: JAX for $(ACCEL) ($$($(PYTHON) -c 'import jax; print(jax.__version__, jax.default_backend(), len(jax.devices()), "device(s)")' 2>/dev/null | tail -1))"
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -72,16 +76,89 @@ demo: setup render-setup web-deps
 export: setup
 	$(PYTHON) -m experiments.export
 
-# The GPU figures, in one command on a machine with an NVIDIA GPU (make setup
-# installs CUDA JAX there): the gpu-quick suite (<= 8 min), the Humanoid gpu preset trained
-# with the process's wall time, its ONNX scored over 20 native Gymnasium 1000-step episodes
-# (merged into docs/results/humanoid.json), and the compile cache's effect on the GPU presets.
-gpu-figures: setup
-	$(PYTHON) -m experiments.benchmark --suite gpu-quick --out runs/benchmark/gpu-quick
-	$(PYTHON) -m experiments.train humanoid --config gpu --run runs/humanoid/gpu
-	$(PYTHON) -m experiments.export_humanoid --ppo runs/humanoid/gpu --out runs/humanoid/gpu/export
-	$(PYTHON) -m experiments.humanoid_results --ppo-1000 runs/humanoid/gpu --onnx runs/humanoid/gpu/export/humanoid_ppo.onnx
-	$(PYTHON) -m experiments.compile_cache rotation:gpu humanoid:gpu --out runs/benchmark/compile_cache_gpu.json
+# -- GPU figures: targets that each end within 9 minutes on one H100/H200 (their own
+# `timeout`s) and write their figures line by line as they measure, so a slot cut short
+# keeps what it measured. Everything goes under GPU_OUT; `make gpu-results` folds it into
+# docs/results/humanoid_gpu.json and docs/results/humanoid.json.
+#   make gpu-physics    Humanoid physics steps/s, MJX-JAX and MuJoCo Warp, 8k and 32k worlds;
+#                       native MuJoCo on the machine's cores; parity with native       (~4 min)
+#   make gpu-rotation   rotation env steps/s (MJX, native), time to 95 % success cold, then
+#                       again with JAX's compile cache                                  (~3 min)
+#   make gpu-humanoid   the Humanoid `gpu` preset for GPU_TRAIN_S seconds of process wall time
+#                       (a resumable run), then scored in native Gymnasium, 20 x 1000 steps
+#   make gpu-figures    the three, then gpu-results
+# GPU_PY runs them: the venv's Python (make setup) by default. A machine that brings its own
+# Python 3.12 and CUDA JAX, often without a network: `make gpu-deps WHEELHOUSE=DIR` there,
+# then GPU_PY=python3 (docs/setup.md).
+GPU_OUT ?= runs/gpu
+GPU_TRAIN_S ?= 420
+GPU_PY ?= $(PYTHON)
+GPU_SITE := .gpu-site
+GPU_RUN = env PYTHONPATH=$(CURDIR)/$(GPU_SITE):$(CURDIR) $(GPU_PY)
+GPU_SETUP = $(if $(filter $(PYTHON),$(GPU_PY)),setup)
+PHYSICS_IMPL = $(GPU_RUN) -m experiments.physics_impl --steps 100 --out $(GPU_OUT)/physics.jsonl
+
+gpu-physics: $(GPU_SETUP)
+	mkdir -p $(GPU_OUT)
+	-timeout 150 $(PHYSICS_IMPL) --impl warp --physics gymnasium floor4 --batches 8192 32768 --native-batch 4096
+	-timeout 120 $(PHYSICS_IMPL) --impl jax --physics floor4 gymnasium --batches 8192
+	-timeout 150 $(PHYSICS_IMPL) --impl warp jax --physics gymnasium --batches --parity-steps 300
+
+gpu-rotation: $(GPU_SETUP)
+	mkdir -p $(GPU_OUT)
+	-timeout 120 $(GPU_RUN) -m experiments.benchmark --suite gpu-quick --only env --out $(GPU_OUT)/rotation_env
+	rm -rf $(GPU_OUT)/jax-cache
+	-JAX_COMPILATION_CACHE_DIR=$(CURDIR)/$(GPU_OUT)/jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+	  timeout 150 $(GPU_RUN) -m experiments.benchmark --suite gpu-quick --only ttt --out $(GPU_OUT)/rotation_ttt_cold
+	-JAX_COMPILATION_CACHE_DIR=$(CURDIR)/$(GPU_OUT)/jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+	  timeout 150 $(GPU_RUN) -m experiments.benchmark --suite gpu-quick --only ttt --out $(GPU_OUT)/rotation_ttt_cached
+
+gpu-humanoid: $(GPU_SETUP)
+	mkdir -p $(GPU_OUT)
+	t0=$$(date +%s%N); timeout -s TERM $(GPU_TRAIN_S) $(GPU_RUN) -m experiments.train humanoid --config gpu \
+	  --run $(GPU_OUT)/humanoid --no-eval; rc=$$?; \
+	  echo "{\"rc\": $$rc, \"wall_s\": $$(( ($$(date +%s%N) - t0) / 1000000 ))e-3}" >> $(GPU_OUT)/humanoid_wall.jsonl; \
+	  [ $$rc = 0 ] || [ $$rc = 124 ]
+	timeout 120 $(GPU_RUN) -m experiments.evaluate humanoid --run $(GPU_OUT)/humanoid --gymnasium \
+	  --episodes 20 --episode-steps 1000 | tail -n 1 > $(GPU_OUT)/humanoid_native.json
+
+gpu-results: $(GPU_SETUP)
+	$(GPU_RUN) -m experiments.gpu_results --dir $(GPU_OUT)
+
+gpu-figures: gpu-physics gpu-rotation gpu-humanoid gpu-results
+
+# The wheels a setup needs, into WHEELHOUSE, for a machine with no network:
+#   make wheelhouse [ACCEL=cuda] [WHEELHOUSE=DIR]   every pinned wheel of this project's venv
+#                                                   (Python 3.11); then, offline,
+#   make setup WHEELHOUSE=DIR [ACCEL=cuda]          installs from DIR alone
+#   make gpu-wheels [WHEELHOUSE=DIR]                the cp312 wheels a GPU image with its own
+#                                                   Python 3.12 and CUDA JAX lacks; there,
+#   make gpu-deps WHEELHOUSE=DIR                    installs them into .gpu-site (GPU_PY=python3)
+WHEELHOUSE ?=
+wheelhouse:
+	@test -n "$(WHEELHOUSE)" || { echo "error: name the folder: make wheelhouse WHEELHOUSE=DIR" >&2; exit 2; }
+	$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d $(WHEELHOUSE) \
+	  -r requirements.txt $(if $(filter cuda,$(ACCEL)),-r requirements-cuda.txt) -c constraints.txt setuptools
+	@echo "wheelhouse: $$(ls $(WHEELHOUSE) | wc -l) wheels, $$(du -sh $(WHEELHOUSE) | cut -f1) in $(WHEELHOUSE)"
+
+# The GPU image's JAX stays as it is; flax follows it (flax 0.12.8, our pin, fails to import
+# under jax 0.11: GPU_FLAX is the flax for that JAX). Its own numpy, scipy, orbax, pillow,
+# tqdm and matplotlib are used.
+GPU_FLAX ?= 0.12.12
+GPU_WHEELS := mujoco mujoco-core mujoco-mjx warp-lang brax optax chex jaxopt ml-collections \
+	tensorboardX trimesh gymnasium flask flask-cors glfw cloudpickle farama-notifications
+gpu-wheels:
+	@test -n "$(WHEELHOUSE)" || { echo "error: name the folder: make gpu-wheels WHEELHOUSE=DIR" >&2; exit 2; }
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+	  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d $(WHEELHOUSE) \
+	  $$(for p in $(GPU_WHEELS); do grep -ihE "^$$p==" constraints.txt | head -n1 | grep . || echo $$p; done) flax==$(GPU_FLAX)
+	@echo "gpu-wheels: $$(ls $(WHEELHOUSE) | wc -l) wheels, $$(du -sh $(WHEELHOUSE) | cut -f1) in $(WHEELHOUSE)"
+
+gpu-deps:
+	@test -d "$(WHEELHOUSE)" || { echo "error: WHEELHOUSE=DIR must name the folder make gpu-wheels filled" >&2; exit 2; }
+	$(GPU_PY) -m pip install --quiet --no-index --no-deps --no-compile --upgrade --target $(GPU_SITE) $(WHEELHOUSE)/*.whl
+	$(GPU_RUN) -c 'import sys, jax, flax, mujoco, warp; print("gpu-deps: python", sys.version.split()[0], "jax", jax.__version__, "flax", flax.__version__, "mujoco", mujoco.__version__, "warp", warp.__version__, jax.devices())'
 
 clean:
 	rm -rf runs/demo
