@@ -213,4 +213,4 @@ def test_warp_envs_auto_reset_in_a_batch():
     np.testing.assert_array_equal(np.asarray(done[1]), 1.0)  # every episode truncated at step 2
     np.testing.assert_array_equal(np.asarray(steps), [[1] * 4, [0] * 4, [1] * 4])
     assert np.all(np.isfinite(np.asarray(state.obs)))
-    assert np.asarray(state.pipeline_state._impl.contact.dist).ndim == 1  # still one buffer for all worlds
+    assert np.asarray(state.pipeline_state._impl.contact__dist).ndim == 1  # still one buffer for all worlds
