@@ -23,8 +23,8 @@ def test_importing_mjx_and_brax_prints_nothing(root):
     code = "import experiments, mujoco.mjx, brax.envs; from mujoco.mjx import warp; print(warp.WARP_INSTALLED)"
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout == "False\n"  # the module ran (no Warp here), and said nothing
-    assert "warp" not in out.stderr.lower()
+    assert out.stdout == "True\n"  # warp-lang is a requirement: MJX found it, and said nothing
+    assert out.stderr == ""
 
 
 @pytest.mark.integration
