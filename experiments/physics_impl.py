@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-IMPLS = ("jax", "warp")
+from orient_jax.tasks.humanoid.env import IMPLS
 
 
 def _emit(out: Path | None, row: dict) -> None:

@@ -46,7 +46,7 @@ Warp's LLVM back end). The model is the same either way; Warp's solver is Newton
 it computes ``cfrc_ext`` after the solver (``run_rne_postconstraint``). Warp allocates its
 contacts and constraint rows up front: ``worlds`` (the batch the env will run) times
 ``warp_contacts`` contacts, and ``warp_constraints`` rows per world
-(``tests/test_humanoid_warp.py`` checks it against Gymnasium).
+(``tests/test_humanoid.py`` checks both against Gymnasium).
 """
 
 from __future__ import annotations
