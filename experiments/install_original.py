@@ -4,11 +4,13 @@
     python -m experiments.install_original --runtime-dir DIR --restore
 
 DIR is your checkout of sagerkudrick/main-prediction-RL at 6957ebb. Its files are first
-checked byte for byte (the profile's runtime.files), the models
-against the profile's contract (python -m experiments.check_onnx --task original); the
-files it replaces (static/models/pose_model_best.onnx, rl-model.onnx) are backed up to
-static/models/backup-<UTC time>/, then ours are copied in. --restore puts the newest
-backup back. Exit status 2 when anything is wrong, with nothing changed.
+checked byte for byte (the profile's runtime.files), the models against the profile's
+contract (python -m experiments.check_onnx --task original). The first install backs up
+static/models/pose_model_best.onnx and rl-model.onnx as they are, with their hashes, to
+static/models/orient-jax-backup/ (later installs keep that backup); then both models are
+swapped in all or nothing. --restore checks the backup and puts the folder back exactly
+as it was before the first install. Exit status 2 when anything is wrong, with nothing
+changed (orient_jax.export.install).
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ def run(args: argparse.Namespace, doc: json_output.Document) -> int:
         if args.restore:
             install.verify_runtime(args.runtime_dir, spec, HOW_TO_GET)
             result = install.restore(args.runtime_dir, spec)
-            print(f"restored {len(result['restored'])} file(s) from {result['backup']}")
+            for path in result["restored"]:
+                print(f"restored {path}")
+            for path in result["removed"]:
+                print(f"removed {path} (the runtime did not have it)")
+            print(f"the folder is as it was before the first install; removed the backup {result['backup']}")
         else:
             models = args.models or pipeline.default_out(spec)
             result = install.install(models, args.runtime_dir, spec, HOW_TO_GET)
@@ -48,9 +54,9 @@ def run(args: argparse.Namespace, doc: json_output.Document) -> int:
                 print(f"installed {path}")
             for path in result["unchanged"]:
                 print(f"unchanged {path} (already these bytes)")
-            if result["backup"]:
-                print(f"backed up the replaced files to {result['backup']}")
-    except install.InstallError as e:
+            made = "backed up the runtime's models to" if result["backup_made"] else "kept the first backup,"
+            print(f"{made} {result['backup']} (--restore puts them back)")
+    except (install.InstallError, OSError) as e:  # OSError: a read-only folder, a full disk
         print(f"error: {e}", file=sys.stderr)
         return 2
     doc.set(result)

@@ -8,9 +8,9 @@ runtime record lists the stand-in's files stands in for the real one's hashes.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
+import os
 
 import jax
 import pytest
@@ -63,25 +63,127 @@ def stand_in_runtime(folder):
     return dataclasses.replace(ORIGINAL, runtime=dataclasses.replace(ORIGINAL.runtime, files=files)), models
 
 
-def test_install_checks_backs_up_and_copies(export_dir, tmp_path):
+def tree(folder):
+    """Every file under ``folder`` with its bytes (symlinks as their targets)."""
+    return {
+        str(p.relative_to(folder)): (f"-> {os.readlink(p)}" if p.is_symlink() else p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+def test_install_backs_up_once_swaps_in_and_restore_undoes_it_exactly(export_dir, tmp_path):
     spec, models = stand_in_runtime(tmp_path)
-    when = datetime.datetime(2026, 11, 30, 12, 0, 0, tzinfo=datetime.UTC)
-    result = install.install(export_dir, tmp_path, spec, now=when)
-    backup = models / "backup-20261130T120000Z"
-    assert result["backup"] == str(backup)
+    (models / spec.artifacts.pose_file).unlink()  # like the original's checkout: no pose model of its own
+    before = tree(tmp_path)
+    result = install.install(export_dir, tmp_path, spec)
+    backup = models / install.BACKUP
+    assert result["backup"] == str(backup) and result["backup_made"]
     for name in (spec.artifacts.pose_file, spec.artifacts.policy_file):
         assert (models / name).read_bytes() == (export_dir / name).read_bytes()
-    assert (backup / spec.artifacts.pose_file).read_bytes() == b"their pose model"
-    assert (backup / spec.artifacts.policy_file).read_bytes() == b"their policy"
-    assert not list(models.glob(".*installing"))
-    # Again: nothing differs, so nothing is copied and no backup is made.
-    again = install.install(export_dir, tmp_path, spec, now=when + datetime.timedelta(seconds=5))
-    assert again["installed"] == [] and again["backup"] is None and len(again["unchanged"]) == 2
-    # Restore puts their files back and keeps the backup.
+    manifest = json.loads((backup / install.MANIFEST).read_text())
+    assert manifest["files"] == {spec.artifacts.pose_file: None,
+                                 spec.artifacts.policy_file: hashlib.sha256(b"their policy").hexdigest()}  # fmt: skip
+    assert manifest["runtime_own"] == {spec.artifacts.policy_file: False}  # not the real original's bytes
+    assert not [p for p in models.iterdir() if p.name.startswith(".")]  # no temporary file is left
+    # Again: nothing differs, nothing is copied, and the first backup stays as it was.
+    first = tree(backup)
+    again = install.install(export_dir, tmp_path, spec)
+    assert again["installed"] == [] and not again["backup_made"] and len(again["unchanged"]) == 2
+    assert tree(backup) == first
+    # Restore: the policy comes back, the pose model we added goes, and so does the backup.
     restored = install.restore(tmp_path, spec)
-    assert restored["backup"] == str(backup) and len(restored["restored"]) == 2
-    assert (models / spec.artifacts.policy_file).read_bytes() == b"their policy"
-    assert backup.is_dir()
+    assert restored["restored"] == [str(models / spec.artifacts.policy_file)]
+    assert restored["removed"] == [str(models / spec.artifacts.pose_file)]
+    assert tree(tmp_path) == before
+
+
+def test_the_backup_is_checked_against_the_runtime_s_own_model_hashes(export_dir, tmp_path):
+    spec, models = stand_in_runtime(tmp_path)
+    theirs = (models / spec.artifacts.policy_file).read_bytes()
+    own = ((f"static/models/{spec.artifacts.policy_file}", install.git_blob_sha1(theirs)),)
+    spec = dataclasses.replace(spec, runtime=dataclasses.replace(spec.runtime, models=own))
+    install.install(export_dir, tmp_path, spec)
+    manifest = json.loads((models / install.BACKUP / install.MANIFEST).read_text())
+    assert manifest["runtime_own"][spec.artifacts.policy_file] is True
+    # The real record: rl-model.onnx's blob hash at 6957ebb, the one git prints for it.
+    assert dict(ORIGINAL.runtime.models)["static/models/rl-model.onnx"] == "6dcbac4d22ba532c01029db011c7b3a2870273d3"
+
+
+def test_a_backup_cut_short_leaves_the_runtime_whole_and_restore_refuses_it(export_dir, tmp_path, monkeypatch):
+    """Killed halfway through writing the backup: the runtime keeps its files, there is no
+    backup to restore from, and the next install starts the backup again."""
+    spec, models = stand_in_runtime(tmp_path)
+    before = tree(tmp_path)
+    real = install._write_new
+
+    def dies_halfway(path, data):
+        real(path, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(install, "_write_new", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        install.install(export_dir, tmp_path, spec)
+    monkeypatch.setattr(install, "_write_new", real)
+    live = {k: v for k, v in tree(tmp_path).items() if f".{install.BACKUP}.partial" not in k}
+    assert live == before
+    with pytest.raises(install.InstallError, match="no backup"):
+        install.restore(tmp_path, spec)
+    install.install(export_dir, tmp_path, spec)
+    install.restore(tmp_path, spec)
+    assert tree(tmp_path) == before
+
+
+def test_a_damaged_backup_is_refused_by_name_and_nothing_changes(export_dir, tmp_path):
+    spec, models = stand_in_runtime(tmp_path)
+    install.install(export_dir, tmp_path, spec)
+    copy = models / install.BACKUP / spec.artifacts.policy_file
+    copy.write_bytes(copy.read_bytes()[:5])
+    installed = tree(tmp_path)
+    with pytest.raises(install.InstallError, match=f"backup .* is damaged: {spec.artifacts.policy_file} differs"):
+        install.restore(tmp_path, spec)
+    with pytest.raises(install.InstallError, match="is damaged"):
+        install.install(export_dir, tmp_path, spec)  # nor is a damaged backup replaced by a new one
+    assert tree(tmp_path) == installed
+
+
+def test_a_planted_symlink_is_refused_and_its_target_untouched(export_dir, tmp_path):
+    spec, models = stand_in_runtime(tmp_path / "rt")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"mine")
+    for planted in (f".{spec.artifacts.policy_file}{install.NEW}", install.JOURNAL, spec.artifacts.policy_file):
+        link = models / planted
+        link.unlink(missing_ok=True)
+        link.symlink_to(victim)
+        with pytest.raises(install.InstallError, match="symlink"):
+            install.install(export_dir, tmp_path / "rt", spec)
+        assert victim.read_bytes() == b"mine"
+        link.unlink()
+        if planted == spec.artifacts.policy_file:
+            link.write_bytes(b"their policy")
+
+
+def test_an_install_cut_between_its_renames_is_finished_by_the_next_command(export_dir, tmp_path, monkeypatch):
+    spec, models = stand_in_runtime(tmp_path)
+    real, renames = os.replace, []
+
+    def dies_after_one_model(src, dst):
+        if str(src).endswith(install.NEW):
+            renames.append(dst)
+            if len(renames) == 2:
+                raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(install.os, "replace", dies_after_one_model)
+    with pytest.raises(KeyboardInterrupt):
+        install.install(export_dir, tmp_path, spec)
+    monkeypatch.setattr(install.os, "replace", real)
+    mixed = [(models / n).read_bytes() == (export_dir / n).read_bytes() for n in install.model_files(spec)]
+    assert sorted(mixed) == [False, True]  # one model in, one not: the journal records the swap
+    assert install.recover(spec, tmp_path).startswith("finished an install")
+    for name in install.model_files(spec):
+        assert (models / name).read_bytes() == (export_dir / name).read_bytes()
+    assert not (models / install.JOURNAL).exists()
 
 
 def test_a_changed_runtime_or_a_broken_export_changes_nothing(export_dir, tmp_path):
@@ -103,7 +205,7 @@ def test_a_changed_runtime_or_a_broken_export_changes_nothing(export_dir, tmp_pa
     with pytest.raises(install.InstallError, match=r"fails its contract check .*nothing installed: rl-model.onnx"):
         install.install(broken, tmp_path, spec)
     assert (models / spec.artifacts.policy_file).read_bytes() == b"their policy"
-    assert not list(models.glob("backup-*"))
+    assert not (models / install.BACKUP).exists()
     with pytest.raises(install.InstallError, match="no backup"):
         install.restore(tmp_path, spec)
 

@@ -167,5 +167,6 @@ PROFILE = TaskSpec(
         ),
         source=f"{_RECORD['repository']}@{_RECORD['commit']}",
         files=tuple(sorted(_RECORD["files"].items())),
+        models=tuple(sorted(_RECORD["models"].items())),
     ),
 )

@@ -270,6 +270,9 @@ class RuntimeCode:
     # pairs; commands that use its folder check them. "" and () for our own web/ app.
     source: str
     files: tuple[tuple[str, str], ...]
+    # The runtime's own model files at that commit, (path, git blob sha1) pairs: what the
+    # installer's first backup is checked against. () for our own web/ app.
+    models: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.observation not in OBSERVATION_BUILDERS:
