@@ -165,13 +165,13 @@ def humanoid(args: argparse.Namespace) -> int:
         return 2
     if args.episode_steps:
         exp = dataclasses.replace(exp, episode_steps=args.episode_steps)
-    if args.gymnasium:
+    native = exp.env.physics == "native"  # trained in Gymnasium's own physics: scored there, never in MJX
+    if args.gymnasium or native:
         result = humanoid_eval.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
     else:
         result = humanoid_eval.evaluate_mjx(policy, exp, args.episodes, args.seed)
-    result.update(
-        run=str(args.run), algo=info["algo"], where="gymnasium" if args.gymnasium else f"mjx/{exp.env.physics}"
-    )
+    where = "gymnasium" if args.gymnasium or native else f"mjx/{exp.env.physics}"
+    result.update(run=str(args.run), algo=info["algo"], where=where)
     print(json.dumps(result))
     return 0
 

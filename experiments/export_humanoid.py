@@ -4,7 +4,7 @@
 
 Writes ``humanoid_dqn.onnx`` / ``humanoid_ppo.onnx`` into ``--out`` (default
 models/humanoid, beside the shipped policies), checks each against its contract (experiments.check_onnx rules),
-compares onnxruntime with JAX on observations from real MJX rollouts (or random ones), and times 1,000
+compares onnxruntime with JAX on observations from rollouts in Gymnasium's physics (or random ones), and times 1,000
 batch-1 runs on onnxruntime's CPU provider against the published DQN's CUDA figure
 (0.1224 s per 1,000 runs). With ``--json`` stdout is one JSON object (the results); human lines go to stderr.
 """
@@ -24,26 +24,21 @@ from orient_jax import paths
 from orient_jax.export import contract, latency
 from orient_jax.export.humanoid import export_humanoid_policy, parity
 from orient_jax.export.onnx_export import save_atomic
+from orient_jax.tasks.humanoid import native
 from orient_jax.tasks.humanoid import run as humanoid_run
-from orient_jax.tasks.humanoid.env import HumanoidConfig, HumanoidEnv
+from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 
-def rollout_observations(policy, n: int = 256, steps: int = 20, seed: int = 0) -> np.ndarray:
-    """Observations the policy meets: ``n`` envs run ``steps`` steps under it."""
-    env = HumanoidEnv(HumanoidConfig(physics="fast"))
-
-    @jax.jit
-    def run(keys):
-        state = jax.vmap(env.reset)(keys)
-
-        def step(state, _):
-            return jax.vmap(env.step)(state, policy(state.obs)), state.obs
-
-        _, obs = jax.lax.scan(step, state, None, length=steps)
-        return obs.reshape(-1, obs.shape[-1])
-
-    obs = np.asarray(run(jax.random.split(jax.random.PRNGKey(seed), n // steps + 1)))
-    return obs[:n]
+def rollout_observations(policy, n: int = 256, steps: int = 16, seed: int = 0) -> np.ndarray:
+    """Observations the policy meets in Gymnasium's own physics: ``n // steps`` native envs
+    (``orient_jax.tasks.humanoid.native``) run ``steps`` steps under it."""
+    envs = native.NativeHumanoid(-(-n // steps), HumanoidConfig(), 1000, seed)
+    act = jax.jit(policy)
+    obs, seen = envs.reset(), []
+    for _ in range(steps):
+        seen.append(obs.astype(np.float32))
+        obs = envs.step(np.asarray(act(obs.astype(np.float32))))["obs"]
+    return np.concatenate(seen)[:n]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "--parity-inputs",
         choices=("rollout", "random"),
         default="rollout",
-        help="observations for the ONNX-vs-JAX check: from MJX rollouts (default), or standard normal (no MJX compile)",
+        help="observations for the ONNX-vs-JAX check: from native rollouts (default), or standard normal",
     )
     parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
     args = parser.parse_args(argv)

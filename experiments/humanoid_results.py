@@ -2,6 +2,7 @@
 
     python -m experiments.humanoid_results --dqn runs/humanoid/dqn_seed --ppo runs/humanoid/ppo200
     python -m experiments.humanoid_results --ppo-1000 runs/humanoid/gpu   # adds the 1000-step figures
+    python -m experiments.humanoid_results --dqn-1000 runs/humanoid/dqn_native  # the DQN that walks
 
 Reads each run's config and logs (a run still in progress is reported as such, with its
 figures so far), scores each policy in Gymnasium's native Humanoid-v4 (20 episodes by
@@ -71,22 +72,66 @@ def ppo_1000_entry(run_dir: Path, onnx: Path, episodes: int, seed: int = 2024) -
     }
 
 
+def dqn_1000_entry(run_dir: Path, onnx: Path, episodes: int, seed: int = 2024) -> dict:
+    """The branching DQN trained on Gymnasium's physics (``env.physics=native``), scored as its
+    goal is stated: its exported ONNX, greedy, in native Gymnasium Humanoid-v4, ``episodes``
+    1000-step episodes on seeds no training or validation episode used."""
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path} not found: the run has not finished")
+    summary = json.loads(summary_path.read_text())
+    exp, preset = runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")
+    if exp.algo != "dqn" or exp.env.physics != "native" or exp.episode_steps != 1000:
+        raise ValueError(f"{run_dir} is not a DQN run on native Gymnasium physics with 1000-step episodes")
+    scored = humanoid_eval.evaluate_gymnasium(humanoid_eval.onnx_policy(onnx), episodes, 1000, seed, jit=False)
+    metrics = runs.MetricsLog(run_dir / "metrics.jsonl").read()
+    return {
+        "dqn_gymnasium_1000_mean": scored["mean_return"],
+        "dqn_gymnasium_1000_min": scored["min_return"],
+        "dqn_gymnasium_1000_episodes": episodes,
+        "dqn_forward_speed_mps": scored["forward_speed_mps"],
+        "dqn_env_steps": metrics[-1]["env_steps"],
+        # One process from its start (imports and compiles included) to the end of training. A
+        # resumed run's last process ran less than all its calls together: then the calls' time,
+        # summed over every part (each part's imports left out).
+        "dqn_train_wall_s": max(summary.get("process_wall_s") or 0.0, metrics[-1]["wall_s"]),
+        "dqn_1000": {
+            "run": str(run_dir),
+            "preset": preset,
+            "physics": exp.env.physics,
+            "onnx": str(onnx),
+            "runtime": summary.get("runtime"),
+            "training_wall_s": metrics[-1]["wall_s"],
+            "process_wall_s": summary.get("process_wall_s"),
+            "eval_gymnasium_onnx": scored,
+            "seeds": f"{seed}-{seed + episodes - 1}",
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dqn", type=Path)
     parser.add_argument("--ppo", type=Path)
     parser.add_argument("--ppo-1000", type=Path, help="a finished PPO run on 1000-step episodes (the gpu preset)")
+    parser.add_argument("--dqn-1000", type=Path, help="a finished DQN run on native physics (the dqn_native preset)")
+    parser.add_argument("--dqn-onnx", type=Path, default=paths.SHIPPED_HUMANOID / "humanoid_dqn.onnx",
+                        help="--dqn-1000's export (default models/humanoid/humanoid_dqn.onnx)")  # fmt: skip
     parser.add_argument("--onnx", type=Path, default=paths.SHIPPED_HUMANOID / "humanoid_ppo.onnx",
                         help="--ppo-1000's export (default models/humanoid/humanoid_ppo.onnx)")  # fmt: skip
     parser.add_argument("--latency", type=Path, default=paths.SHIPPED_HUMANOID / "humanoid.json")
     parser.add_argument("--out", type=Path, default=Path("docs/results/humanoid.json"))
     parser.add_argument("--gymnasium-episodes", type=int, default=20, help="also score in Gymnasium (0: skip)")
     args = parser.parse_args(argv)
-    if args.dqn is None and args.ppo_1000 is None:
-        parser.error("give --dqn RUN (the comparison) and/or --ppo-1000 RUN (merged into --out)")
+    if args.dqn is None and args.ppo_1000 is None and args.dqn_1000 is None:
+        parser.error("give --dqn RUN (the comparison), or --ppo-1000 RUN or --dqn-1000 RUN (merged into --out)")
     if args.dqn is None:
+        entry = {}
         try:
-            entry = ppo_1000_entry(args.ppo_1000, args.onnx, args.gymnasium_episodes or 20)
+            if args.ppo_1000 is not None:
+                entry.update(ppo_1000_entry(args.ppo_1000, args.onnx, args.gymnasium_episodes or 20))
+            if args.dqn_1000 is not None:
+                entry.update(dqn_1000_entry(args.dqn_1000, args.dqn_onnx, args.gymnasium_episodes or 20))
         except (FileNotFoundError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -94,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         result.update(entry)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
-        print(json.dumps({k: v for k, v in entry.items() if k != "ppo_1000"}))
+        print(json.dumps({k: v for k, v in entry.items() if k not in ("ppo_1000", "dqn_1000")}))
         return 0
     try:
         dqn = run_entry(args.dqn, args.gymnasium_episodes)

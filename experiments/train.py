@@ -2,7 +2,7 @@
 
     python -m experiments.train rotation --config cpu [key=value ...]
     python -m experiments.train vision --config demo epochs=4
-    python -m experiments.train humanoid --config dqn_seed
+    python -m experiments.train humanoid --config seed003
     python -m experiments.train KIND --run runs/KIND/NAME       # resume a run directory
     python -m experiments.train KIND --help                     # its presets and flags
 

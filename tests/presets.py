@@ -7,6 +7,8 @@ first lookup (``experiments.configs``); nothing here appears in a user's ``--con
 
 from __future__ import annotations
 
+import dataclasses
+
 from experiments.configs import humanoid, rotation, vision
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
@@ -44,7 +46,7 @@ vision.PRESETS.register(
     ),
 )
 
-# The Humanoid with both agents, 10-step episodes. dqn_test makes every choice dqn_seed
+# The Humanoid with both agents, 10-step episodes. dqn_test makes every choice seed003
 # adds to the published recipe, so the tiny run and its ONNX export exercise each of them.
 humanoid.PRESETS.register(
     "dqn_test",
@@ -58,6 +60,22 @@ humanoid.PRESETS.register(
         ),
         checkpoint_every=1,
         eval_episodes=4,
+    ),
+)  # fmt: skip
+# The walking DQN's shape (native MuJoCo on the host, a pipelined learner), in seconds.
+humanoid.PRESETS.register(
+    "dqn_native_test",
+    lambda: dataclasses.replace(
+        humanoid.PRESETS.get("dqn_native"),
+        episode_steps=40,
+        dqn=dataclasses.replace(
+            humanoid.PRESETS.get("dqn_native").dqn,
+            hidden_sizes=(32, 32), bins=3, buffer_size=512, batch_size=16, learning_starts=64, num_envs=4,
+            steps_per_call=8, updates_per_step=2, total_env_steps=4 * 8 * 6, validate_every=64,
+            validate_episodes=2,
+        ),
+        checkpoint_every=2,
+        eval_episodes=2,
     ),
 )  # fmt: skip
 humanoid.PRESETS.register(

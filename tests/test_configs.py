@@ -98,7 +98,7 @@ def test_overrides_of_the_unused_algorithm_section_are_refused():
     with pytest.raises(ValueError, match=r"override 'dqn.bins=7': the 'dqn' section is not used here \(algo is 'ppo'"):
         config_lib.apply_overrides(humanoid_preset("ppo200"), ["dqn.bins=7"])
     with pytest.raises(ValueError, match="the 'ppo' section is not used here"):
-        config_lib.apply_overrides(humanoid_preset("dqn_seed"), ["seed=1", "ppo.learning_rate=1e-3"])
+        config_lib.apply_overrides(humanoid_preset("seed003"), ["seed=1", "ppo.learning_rate=1e-3"])
     switched = config_lib.apply_overrides(humanoid_preset("ppo200"), ["algo=dqn", "dqn.bins=7"])
     assert (switched.algo, switched.dqn.bins) == ("dqn", 7)
 

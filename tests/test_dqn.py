@@ -294,12 +294,12 @@ def test_a_missing_or_foreign_policy_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.unit
-def test_dqn_seed_preset_is_the_published_recipe():
+def test_seed003_preset_is_the_published_recipe():
     from experiments.configs.humanoid import PRESETS
 
     for name in PRESETS.names():
         PRESETS.get(name)  # every preset validates
-    exp = PRESETS.get("dqn_seed")
+    exp = PRESETS.get("seed003")
     d = exp.dqn
     published = {
         "hidden_sizes": (512, 512), "learning_rate": 3e-4, "max_grad_norm": 1.0, "tau": 0.005,
@@ -333,9 +333,9 @@ def test_eval_and_results_scripts_refuse_a_missing_run(tmp_path, capsys):
 
 @pytest.mark.unit
 def test_results_name_the_overrides_that_reproduce_a_run():
-    preset = PRESETS.get("dqn_seed")
+    preset = PRESETS.get("seed003")
     run = config_lib.apply_overrides(preset, ["seed=3", "dqn.td_loss=branch", "dqn.hidden_sizes=64,64"])
     overrides = config_lib.overrides_between(preset, run)
     assert sorted(overrides) == ["dqn.hidden_sizes=64,64", "dqn.td_loss=branch", "seed=3"]
     assert config_lib.apply_overrides(preset, overrides) == run
-    assert config_lib.overrides_between(preset, PRESETS.get("dqn_seed")) == []
+    assert config_lib.overrides_between(preset, PRESETS.get("seed003")) == []

@@ -13,7 +13,7 @@ from orient_jax.tasks.humanoid.env import HumanoidConfig
 
 FAST = HumanoidConfig(physics="fast")
 LEAN = HumanoidConfig(physics="lean")
-# What dqn_seed adds to the published recipe (see there); the tests' dqn_test uses it too, so the
+# What seed003 adds to the published recipe (see there); the tests' dqn_test uses it too, so the
 # tiny test run and its ONNX export exercise every one of them.
 DQN_CHOICES = {"layer_norm": True, "td_loss": "mean", "n_step": 3, "dueling": True}
 
@@ -44,12 +44,38 @@ PRESETS = Presets(
         # joint, double DQN, and the four choices that lifted the last-100 mean above the
         # published peak (docs/results.md): LayerNorm in the trunk, the DecQN mean-over-heads
         # TD loss, 3-step returns and a dueling state value.
-        "dqn_seed": lambda: HumanoidExperiment(
+        "seed003": lambda: HumanoidExperiment(
             algo="dqn",
             env=FAST,
             episode_steps=200,
             dqn=DQNConfig(**DQN_CHOICES),
             checkpoint_every=50,
+        ),
+        # The branching DQN that walks: Gymnasium's own physics (native MuJoCo on the host, 16
+        # envs), a JAX learner beside it (orient_jax.agents.dqn.host). The seed's recipe grown
+        # up (docs/humanoid.md): DecQN's mean-over-heads TD loss, 5 bins per motor, double Q,
+        # 3-step returns, LayerNorm, a dueling value, a 1M replay buffer, batch 256, Ape-X
+        # per-env exploration, 3 gradient steps per 8 env steps, 3M env steps.
+        "dqn_native": lambda: HumanoidExperiment(
+            algo="dqn",
+            env=HumanoidConfig(physics="native"),
+            episode_steps=1000,
+            dqn=DQNConfig(
+                **DQN_CHOICES,
+                bins=5,
+                batch_size=256,
+                buffer_size=1_000_000,
+                num_envs=16,
+                steps_per_call=64,
+                updates_per_step=6,
+                learning_starts=20_000,
+                eps_start=0.4,
+                total_env_steps=3_000_000,
+                validate_every=100_000,
+                validate_episodes=8,
+            ),
+            checkpoint_every=200,
+            eval_episodes=20,
         ),
         # The same recipe with none of the four: the plain branching DQN we started from.
         "dqn_plain": lambda: HumanoidExperiment(

@@ -306,3 +306,25 @@ def sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM for the block: the list it yields collects the signals that
+    came, and the caller acts on them once the block is done (work that cannot be stopped
+    halfway, e.g. a jitted update that consumes its donated state)."""
+    held: list[int] = []
+
+    def hold(signum, frame):
+        held.append(signum)
+
+    try:
+        previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield held
+        return
+    try:
+        yield held
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -32,11 +32,18 @@ class DQNConfig:
     td_loss: str = "branch"
     double_q: bool = True  # pick next actions with the online net, value them with the target net
     steps_per_call: int = 200  # vector env steps per jitted call (host logging granularity)
+    # Host envs (env.physics="native", orient_jax.agents.dqn.host) only: the run's length in
+    # env steps, per-env Ape-X exploration (env i of N: eps_start ** (1 + eps_alpha * i / (N - 1)),
+    # in place of the per-episode decay) and a greedy validation every validate_every env steps.
+    total_env_steps: int = 3_000_000
+    eps_alpha: float = 7.0
+    validate_every: int = 100_000  # 0: never
+    validate_episodes: int = 4
 
     def __post_init__(self):
         positive = (
             "bins", "buffer_size", "batch_size", "episodes", "num_envs",
-            "updates_per_step", "steps_per_call", "n_step",
+            "updates_per_step", "steps_per_call", "n_step", "total_env_steps", "validate_episodes",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
@@ -53,5 +60,7 @@ class DQNConfig:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
         if self.td_loss not in ("branch", "mean"):
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
+        if self.eps_alpha < 0 or self.validate_every < 0:
+            raise ValueError("dqn.eps_alpha and dqn.validate_every must be >= 0")
         if self.batch_size > self.buffer_size or self.learning_starts > self.buffer_size:
             raise ValueError("dqn.batch_size and dqn.learning_starts must not exceed dqn.buffer_size")

@@ -67,59 +67,19 @@ def make_optimizer(config: DQNConfig) -> optax.GradientTransformation:
 
 
 @dataclasses.dataclass(frozen=True)
-class DQNTrainer(Trainer):
-    """Branching DQN on one (wrapped, batched) env with one config: ``init(key)`` and
-    ``update(state) -> (state, per-step outputs [steps_per_call, envs])``."""
+class QLearning:
+    """The learning half of branching DQN, shared by the trainer that steps its envs in JAX
+    (``DQNTrainer``) and the one that steps them on the host (``orient_jax.agents.dqn.host``):
+    n-step batches from the replay buffer, the TD loss and the gradient steps."""
 
-    env: base.Env  # wrapped: EpisodeAutoReset, then vmap over ``num_envs``
     config: DQNConfig
     network: QNetwork
     optimizer: optax.GradientTransformation
-    episode_steps: int  # the auto-reset wrapper's time limit
-
-    # -- pieces -----------------------------------------------------------------------
-    def _init(self, key: jax.Array) -> DQNState:
-        c, net = self.config, self.network
-        key_params, key_env, key_train = jax.random.split(key, 3)
-        params = net.init(key_params)
-        example = {
-            "obs": jnp.zeros(net.obs_size),
-            "action": jnp.zeros(net.action_size, jnp.int32),
-            "reward": jnp.zeros(()),
-            "next_obs": jnp.zeros(net.obs_size),
-            "terminated": jnp.zeros(()),
-            "done": jnp.zeros(()),  # the episode ended here (fall or time limit)
-        }
-        return DQNState(
-            params=params,
-            target_params=params,
-            opt_state=self.optimizer.init(params),
-            buffer=ReplayBuffer.create(c.buffer_size, example),
-            obs_stats=RunningStats.create(net.obs_size),
-            return_stats=RunningStats.create(1),
-            discounted_return=jnp.zeros(c.num_envs),
-            curve=jnp.zeros((c.num_envs, self.episode_steps)),
-            env_state=self.env.reset(jax.random.split(key_env, c.num_envs)),
-            key=key_train,
-            env_steps=jnp.zeros((), jnp.int32),
-            episodes=jnp.zeros((), jnp.int32),
-            grad_steps=jnp.zeros((), jnp.int32),
-        )
 
     def _normalize(self, stats: RunningStats, obs: jax.Array) -> jax.Array:
         # Without obs_norm the statistics stay at mean 0, variance 1: only the +-10 clip acts,
         # exactly as in the saved greedy policy.
         return stats.normalize(obs)
-
-    def _act(self, state: DQNState, key: jax.Array) -> jax.Array:
-        """Epsilon-greedy bins [envs, act]: with probability epsilon a uniformly random action."""
-        net = self.network
-        key_explore, key_random = jax.random.split(key)
-        q = net.q_values(state.params, self._normalize(state.obs_stats, state.env_state.obs))
-        greedy = jnp.argmax(q, axis=-1).astype(jnp.int32)
-        random = jax.random.randint(key_random, greedy.shape, 0, net.bins)
-        explore = jax.random.uniform(key_explore, greedy.shape[:1]) < epsilon(self.config, state.episodes)
-        return jnp.where(explore[:, None], random, greedy)
 
     def sample(self, buffer: ReplayBuffer, key: jax.Array) -> dict:
         """A batch of n-step transitions: obs, action, return (unscaled), bootstrap obs and
@@ -167,7 +127,10 @@ class DQNTrainer(Trainer):
             loss = jnp.mean(jnp.square(q_taken - target[:, None]))
         return loss, {"loss": loss, "q": q_taken.mean()}
 
-    def _learn(self, state: DQNState, key: jax.Array) -> tuple[DQNState, dict]:
+    def _learn(self, state, key: jax.Array, updates: int):
+        """``updates`` gradient steps on batches from ``state.buffer``; ``state`` is any state
+        with this module's learner fields (params, target_params, opt_state, buffer,
+        obs_stats, return_stats, grad_steps)."""
         c = self.config
         scale = jax.lax.rsqrt(state.return_stats.var[0] + 1e-8) if c.reward_norm else jnp.ones(())
 
@@ -180,7 +143,7 @@ class DQNTrainer(Trainer):
             target = optax.incremental_update(params, target, c.tau)
             return (params, target, opt_state), metrics
 
-        keys = jax.random.split(key, c.updates_per_step)
+        keys = jax.random.split(key, updates)
         (params, target, opt_state), metrics = jax.lax.scan(
             one, (state.params, state.target_params, state.opt_state), keys
         )
@@ -188,9 +151,57 @@ class DQNTrainer(Trainer):
             params=params,
             target_params=target,
             opt_state=opt_state,
-            grad_steps=state.grad_steps + c.updates_per_step,
+            grad_steps=state.grad_steps + updates,
         )
         return state, {k: v.mean() for k, v in metrics.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class DQNTrainer(QLearning, Trainer):
+    """Branching DQN on one (wrapped, batched) env with one config: ``init(key)`` and
+    ``update(state) -> (state, per-step outputs [steps_per_call, envs])``."""
+
+    env: base.Env  # wrapped: EpisodeAutoReset, then vmap over ``num_envs``
+    episode_steps: int  # the auto-reset wrapper's time limit
+
+    # -- pieces -----------------------------------------------------------------------
+    def _init(self, key: jax.Array) -> DQNState:
+        c, net = self.config, self.network
+        key_params, key_env, key_train = jax.random.split(key, 3)
+        params = net.init(key_params)
+        example = {
+            "obs": jnp.zeros(net.obs_size),
+            "action": jnp.zeros(net.action_size, jnp.int32),
+            "reward": jnp.zeros(()),
+            "next_obs": jnp.zeros(net.obs_size),
+            "terminated": jnp.zeros(()),
+            "done": jnp.zeros(()),  # the episode ended here (fall or time limit)
+        }
+        return DQNState(
+            params=params,
+            target_params=params,
+            opt_state=self.optimizer.init(params),
+            buffer=ReplayBuffer.create(c.buffer_size, example),
+            obs_stats=RunningStats.create(net.obs_size),
+            return_stats=RunningStats.create(1),
+            discounted_return=jnp.zeros(c.num_envs),
+            curve=jnp.zeros((c.num_envs, self.episode_steps)),
+            env_state=self.env.reset(jax.random.split(key_env, c.num_envs)),
+            key=key_train,
+            env_steps=jnp.zeros((), jnp.int32),
+            episodes=jnp.zeros((), jnp.int32),
+            grad_steps=jnp.zeros((), jnp.int32),
+        )
+
+    def _act(self, state: DQNState, key: jax.Array) -> jax.Array:
+        """Epsilon-greedy bins [envs, act]: with probability epsilon a uniformly random action."""
+        net = self.network
+        key_explore, key_random = jax.random.split(key)
+        q = net.q_values(state.params, self._normalize(state.obs_stats, state.env_state.obs))
+        greedy = jnp.argmax(q, axis=-1).astype(jnp.int32)
+        random = jax.random.randint(key_random, greedy.shape, 0, net.bins)
+        explore = jax.random.uniform(key_explore, greedy.shape[:1]) < epsilon(self.config, state.episodes)
+        return jnp.where(explore[:, None], random, greedy)
 
     def _step(self, state: DQNState, key: jax.Array) -> tuple[DQNState, dict]:
         c, net = self.config, self.network
@@ -224,7 +235,9 @@ class DQNTrainer(Trainer):
         )
         ready = state.buffer.size >= jnp.maximum(c.learning_starts, c.batch_size)
         no_metrics = {"loss": jnp.full((), jnp.nan), "q": jnp.full((), jnp.nan)}
-        state, metrics = jax.lax.cond(ready, lambda s: self._learn(s, key_learn), lambda s: (s, no_metrics), state)
+        state, metrics = jax.lax.cond(
+            ready, lambda s: self._learn(s, key_learn, c.updates_per_step), lambda s: (s, no_metrics), state
+        )
         out = {
             "done": done,
             "episode_return": cumulative,
@@ -265,4 +278,4 @@ class DQNTrainer(Trainer):
 
 def make_trainer(env: base.Env, config: DQNConfig, network: QNetwork, episode_steps: int) -> DQNTrainer:
     """``env`` must already be wrapped (auto-reset after ``episode_steps``, vmapped)."""
-    return DQNTrainer(env, config, network, make_optimizer(config), episode_steps)
+    return DQNTrainer(config, network, make_optimizer(config), env=env, episode_steps=episode_steps)

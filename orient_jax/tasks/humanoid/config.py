@@ -10,7 +10,7 @@ import dataclasses
 
 from orient_jax.agents.dqn.config import DQNConfig
 from orient_jax.agents.ppo.config import PPOConfig
-from orient_jax.tasks.humanoid.env import HumanoidConfig
+from orient_jax.tasks.humanoid.env import NATIVE, HumanoidConfig
 
 ALGOS = ("ppo", "dqn")
 
@@ -34,6 +34,15 @@ class HumanoidExperiment:
             raise ValueError(f"episode_steps must be positive, got {self.episode_steps}")
         if self.checkpoint_every <= 0 or self.keep_checkpoints <= 0:
             raise ValueError("checkpoint_every and keep_checkpoints must be positive")
+        if self.env.physics == NATIVE and self.algo != "dqn":
+            raise ValueError(
+                f"env.physics='native' steps its envs on the host; only algo=dqn trains on it (algo is {self.algo!r})"
+            )
+        if self.env.physics == NATIVE and self.dqn.buffer_size % self.dqn.num_envs:
+            raise ValueError(
+                f"dqn.buffer_size ({self.dqn.buffer_size}) must be a multiple of dqn.num_envs ({self.dqn.num_envs}): "
+                "n-step returns find an env's next row num_envs rows on"
+            )
         if self.eval_episodes < 0:
             raise ValueError(f"eval_episodes must be >= 0, got {self.eval_episodes}")
 

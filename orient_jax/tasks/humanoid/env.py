@@ -35,7 +35,10 @@ The task follows ``gymnasium/envs/mujoco/humanoid_v4.py`` line for line:
 * ``"floor4"``: ``lean4`` with every body part touching the floor (29 contacts);
 * ``"fast"``: Brax's copy of the bodies (no hip-knee tendons) with Euler, 4 Newton
   iterations and every body part touching the floor; the physics of the CPU presets
-  trained before ``lean`` existed, kept so their runs stay reproducible.
+  trained before ``lean`` existed, kept so their runs stay reproducible;
+* ``"native"``: not MJX at all: Gymnasium's model and solver, stepped by native MuJoCo
+  on the host (``orient_jax.tasks.humanoid.native``), exactly as Gymnasium steps it.
+  The branching DQN trains on it (``orient_jax.agents.dqn.host``); this class refuses it.
 
 A policy trained on any of them is scored on Gymnasium's own environment with
 ``python -m experiments.evaluate humanoid --gymnasium``.
@@ -66,7 +69,9 @@ from orient_jax.core import sharding
 BRAX_HUMANOID_XML = Path(brax.__file__).parent / "envs" / "assets" / "humanoid.xml"
 ACTION_LIMIT = 0.4
 OBS_SIZE = 376
-PHYSICS = ("gymnasium", "lean", "lean4", "floor4", "fast")
+ACTION_SIZE = 17  # the motors of Gymnasium's humanoid.xml
+PHYSICS = ("gymnasium", "lean", "lean4", "floor4", "fast", "native")
+NATIVE = "native"  # Gymnasium's model stepped by native MuJoCo on the host (``native.py``), not by MJX
 IMPLS = ("jax", "warp")
 FEET = ("left_foot", "right_foot")
 
@@ -242,6 +247,10 @@ class HumanoidEnv(base.Env):
     ):
         """``mj_model`` replaces ``config.physics``'s model (to measure a candidate ``tuned_model``);
         ``worlds``: how many envs will run batched (``impl="warp"`` allocates contacts for them)."""
+        if config.physics == NATIVE:
+            raise ValueError(
+                "env.physics='native' is stepped by native MuJoCo on the host, not by MJX: only algo=dqn trains on it"
+            )
         self.config = config
         self.mj_model = mjx_model(config.physics) if mj_model is None else mj_model
         self.model, self._data0 = put_physics(self.mj_model, config.impl, worlds, config)

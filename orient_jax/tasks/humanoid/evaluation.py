@@ -77,20 +77,26 @@ def evaluate_gymnasium(policy: Policy, episodes: int, episode_steps: int, seed: 
             return np.asarray(jitted(jnp.asarray(obs, jnp.float32)))
     else:
         act = policy
-    returns, lengths = [], []
+    returns, lengths, speeds = [], [], []
+    dt = env.unwrapped.dt
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
-        total, n, done = 0.0, 0, False
+        total, n, done, x_start = 0.0, 0, False, None
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(np.asarray(act(obs), np.float64))
+            obs, reward, terminated, truncated, info = env.step(np.asarray(act(obs), np.float64))
+            if x_start is None:  # the centre of mass before the first step
+                x_start = info["x_position"] - info["x_velocity"] * dt
             total, n, done = total + reward, n + 1, terminated or truncated
         returns.append(total)
         lengths.append(n)
+        speeds.append((info["x_position"] - x_start) / (n * dt))
     env.close()
-    return summarize(np.array(returns), np.array(lengths), episode_steps)
+    return summarize(np.array(returns), np.array(lengths), episode_steps, np.array(speeds))
 
 
-def summarize(returns: np.ndarray, lengths: np.ndarray, episode_steps: int) -> dict:
+def summarize(returns: np.ndarray, lengths: np.ndarray, episode_steps: int, speeds: np.ndarray | None = None) -> dict:
+    """``speeds``: each episode's centre-of-mass x displacement over its duration (m/s)."""
+    speed = {} if speeds is None else {"forward_speed_mps": float(speeds.mean())}
     return {
         "episodes": int(returns.size),
         "episode_steps": episode_steps,
@@ -100,6 +106,7 @@ def summarize(returns: np.ndarray, lengths: np.ndarray, episode_steps: int) -> d
         "max_return": float(returns.max()),
         "mean_length": float(lengths.mean()),
         "full_length_fraction": float(np.mean(lengths >= episode_steps)),
+        **speed,
     }
 
 

@@ -125,3 +125,31 @@ def write_3d_views(rows: list[dict], directory: Path, title: str) -> tuple[Path,
     surface_path = directory / "episodes_3d_surface.html"
     surface.write_html(surface_path, include_plotlyjs=True, full_html=True)
     return scatter_path, surface_path
+
+
+def plot_curve_over_steps_and_time(rows: list[dict], png: Path, title: str, goal: float | None = None) -> None:
+    """A run's training return (mean of the last 100 episodes, exploring envs included) and
+    its greedy validation score, over env steps and over wall-clock minutes, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, (x_key, scale, label) in zip(axes, (("env_steps", 1e-6, "env steps (millions)"),
+                                                 ("wall_s", 1 / 60, "wall-clock minutes"))):  # fmt: skip
+        for key, name, style in (("return_last100", "training episodes, last 100", "-"),
+                                 ("validation", "greedy validation", "o-")):  # fmt: skip
+            pts = [(r[x_key] * scale, r[key]) for r in rows if r.get(key) is not None]
+            if pts:
+                ax.plot(*zip(*pts), style, ms=3, lw=1.4, label=name)
+        if goal is not None:
+            ax.axhline(goal, color="k", ls="--", lw=1, label=f"goal {goal:,.0f}")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("return (1000-step episodes)")
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

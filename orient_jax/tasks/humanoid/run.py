@@ -18,6 +18,7 @@ from brax.envs import base
 from brax.envs.wrappers.training import VmapWrapper
 
 from orient_jax.agents.dqn import policy_io as dqn_policy_io
+from orient_jax.agents.dqn.host import HostDQNProgram, make_learner
 from orient_jax.agents.dqn.networks import make_q_network
 from orient_jax.agents.dqn.program import DQNProgram
 from orient_jax.agents.dqn.train import DQNTrainer
@@ -28,7 +29,7 @@ from orient_jax.agents.ppo.train import PPOTrainer, make_trainer
 from orient_jax.core import launch, loop, runs
 from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
-from orient_jax.tasks.humanoid.env import ACTION_LIMIT, HumanoidEnv
+from orient_jax.tasks.humanoid.env import ACTION_LIMIT, ACTION_SIZE, NATIVE, OBS_SIZE, HumanoidEnv
 from orient_jax.tasks.humanoid.evaluation import Policy
 
 PPO_CURVE_KEYS = ("episode_return", "value_loss", "approx_kl", "action_std")
@@ -51,12 +52,10 @@ def build_ppo_trainer(exp: HumanoidExperiment) -> PPOTrainer:
     return make_trainer(env, exp.ppo, episode_metrics={"blew_up": "blow_up_rate"})
 
 
-def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
-    env = HumanoidEnv(exp.env, worlds=exp.dqn.num_envs)
-    wrapped = VmapWrapper(EpisodeAutoReset(env, exp.episode_steps, stagger=False))
-    network = make_q_network(
-        env.observation_size,
-        env.action_size,
+def make_dqn_network(exp: HumanoidExperiment):
+    return make_q_network(
+        OBS_SIZE,
+        ACTION_SIZE,
         exp.dqn.hidden_sizes,
         exp.dqn.bins,
         -ACTION_LIMIT,
@@ -64,7 +63,29 @@ def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
         exp.dqn.dueling,
         exp.dqn.layer_norm,
     )
-    return make_dqn_trainer(wrapped, exp.dqn, network, exp.episode_steps)
+
+
+def build_dqn_trainer(exp: HumanoidExperiment) -> DQNTrainer:
+    env = HumanoidEnv(exp.env, worlds=exp.dqn.num_envs)
+    wrapped = VmapWrapper(EpisodeAutoReset(env, exp.episode_steps, stagger=False))
+    return make_dqn_trainer(wrapped, exp.dqn, make_dqn_network(exp), exp.episode_steps)
+
+
+NATIVE_GOAL = 5000.0  # the walking DQN's goal: standing alone scores about 5000 over 1000 steps
+VALIDATION_SEED = 1_000_000  # added to the run's seed: validation episodes are never training ones
+
+
+def build_host_dqn(exp: HumanoidExperiment, run_dir: Path) -> HostDQNProgram:
+    """The branching DQN on native MuJoCo (``env.physics="native"``): host envs, a JAX learner."""
+    from orient_jax.tasks.humanoid import native
+
+    envs = native.NativeHumanoid(exp.dqn.num_envs, exp.env, exp.episode_steps, exp.seed)
+
+    def validate(policy):
+        c = exp.dqn
+        return native.run_episodes(policy, c.validate_episodes, exp.env, exp.episode_steps, exp.seed + VALIDATION_SEED)
+
+    return HostDQNProgram(make_learner(exp.dqn, make_dqn_network(exp)), envs, exp.seed, run_dir, validate)
 
 
 def load_run_config(run_dir: Path) -> HumanoidExperiment:
@@ -74,7 +95,9 @@ def load_run_config(run_dir: Path) -> HumanoidExperiment:
 def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):
     """Train (or resume) ``run_dir``. Returns True once the run has reached its end."""
     config = runs.prepare_run(run_dir, exp, preset)
-    if exp.algo == "dqn":
+    if exp.algo == "dqn" and exp.env.physics == NATIVE:
+        program = build_host_dqn(exp, run_dir)
+    elif exp.algo == "dqn":
         program = DQNProgram(build_dqn_trainer(exp), exp.seed, run_dir)
     else:
         program = PPOProgram(build_ppo_trainer(exp), exp.seed, run_dir, curve_keys=PPO_CURVE_KEYS)
@@ -93,9 +116,22 @@ def finish_run(run_dir: Path, exp: HumanoidExperiment, evaluate: bool = True) ->
     if launch.started_at is not None:
         summary["process_wall_s"] = round(time.perf_counter() - launch.started_at, 1)
     summary["runtime"] = launch.current().record()
-    if evaluate and exp.eval_episodes:
+    if evaluate and exp.eval_episodes and exp.env.physics == NATIVE:
+        # Trained in Gymnasium's physics: scored in Gymnasium itself, the last policy and the best
+        # of the validations (on other seeds than these).
+        for name in ("policy", "policy_best"):
+            if (run_dir / name / "policy.json").exists():
+                policy, _ = load_policy(run_dir / name)
+                summary[f"eval_gymnasium_{name}"] = evaluation.evaluate_gymnasium(
+                    policy, exp.eval_episodes, exp.episode_steps, seed=exp.seed + 1_000_003
+                )
+    elif evaluate and exp.eval_episodes:
         policy, _ = load_policy(run_dir)
         summary["eval_mjx"] = evaluation.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
+    if exp.env.physics == NATIVE:
+        metrics = runs.MetricsLog(run_dir / "metrics.jsonl").read()
+        title = f"Humanoid branching DQN on Gymnasium's physics ({run_dir.name})"
+        plots.plot_curve_over_steps_and_time(metrics, run_dir / "curve_steps_and_time.png", title, NATIVE_GOAL)
     if exp.algo == "dqn":
         rows = runs.MetricsLog(run_dir / "episodes.jsonl").read()
         plots.plot_episode_rewards(rows, run_dir / "episode_rewards.png", plots.PUBLISHED_PEAK)
