@@ -4,6 +4,7 @@ One trainer is shared, so its update compiles once for all runs here.
 """
 
 import json
+import shutil
 
 import jax
 import numpy as np
@@ -101,8 +102,26 @@ def test_checkpoint_holds_config_and_rejects_other_config(setup, reference):
     assert_trees_equal(restored.key, state.key)
     exp, trainer, cfg = setup
     other = {"preset": "test", "experiment": {**cfg["experiment"], "seed": 99}}
-    with pytest.raises(ValueError, match="different config"):
+    with pytest.raises(ValueError, match="another config"):
         train(trainer, run_dir, exp.seed, other, exp.checkpoint_every)
+
+
+def test_an_edited_config_is_refused_by_key_and_the_checkpoint_stays(setup, reference, tmp_path):
+    """A run resumed with another config (its config.json edited: more envs, so other array
+    shapes): one error naming the key; the checkpoint is neither moved aside nor replaced,
+    no metrics row is lost, and with the config undone the run resumes as it was."""
+    exp, trainer, cfg = setup
+    run_dir = tmp_path / "edited"
+    shutil.copytree(reference[0], run_dir)
+    steps = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    rows = runs.MetricsLog(run_dir / "metrics.jsonl").read()
+    edited = config_lib.apply_overrides(exp, [f"ppo.num_envs={2 * exp.ppo.num_envs}"])
+    with pytest.raises(ValueError, match=r"another config \(differs in ppo.num_envs\); the checkpoint is left"):
+        train(rotation_run.build_trainer(edited), run_dir, exp.seed, runs.config_record(edited, "test"), 1)
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == steps
+    assert not (run_dir / "checkpoints.broken").exists()
+    assert runs.MetricsLog(run_dir / "metrics.jsonl").read() == rows
+    assert_trees_equal(train(trainer, run_dir, exp.seed, cfg, exp.checkpoint_every), reference[1])
 
 
 def test_train_run_writes_metadata(tmp_path):

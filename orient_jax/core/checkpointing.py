@@ -75,6 +75,14 @@ class Checkpoints:
         restored = [_like(out.state.get(_name(i), leaf), leaf) for i, leaf in enumerate(leaves)]
         return jax.tree.unflatten(treedef, restored), out.config
 
+    def saved_config(self, step: int) -> dict | None:
+        """The config saved with ``step`` (its small JSON item alone; no array is read), or
+        None where it cannot be read (``restore`` then decides what the step is worth)."""
+        try:
+            return self.manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore())).config
+        except Exception:  # noqa: BLE001  (orbax raises several types for a damaged directory)
+            return None
+
     def restore_latest_good(self, target: Any, warn=print) -> tuple[Any, dict, int] | None:
         """Restore the newest step that restores (None: there is no checkpoint). A step that
         fails is moved aside to ``checkpoints.broken/`` (renamed, never deleted), with a

@@ -260,6 +260,16 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     same structure), refusing one made with a different experiment config. Returns
     (state, restored step or None). A step that does not restore is moved aside and the
     one before it tried (``Checkpoints.restore_latest_good``)."""
+    latest = ckpt.latest_step()
+    saved = ckpt.saved_config(latest) if latest is not None else None
+    if saved is not None and saved.get("experiment") != config.get("experiment"):
+        # Checked before any array is read: a checkpoint of another config is not broken, and
+        # is never moved aside (its run's config.json was edited, or another run's is here).
+        keys = differing_keys(saved.get("experiment") or {}, config.get("experiment") or {})
+        raise ValueError(
+            f"{run_dir}: its checkpoint {latest} was made with another config (differs in {', '.join(keys)}); "
+            "the checkpoint is left as it is: undo the change to resume, or start a new run"
+        )
     found = ckpt.restore_latest_good(state)
     if found is None:
         return state, None
@@ -267,6 +277,18 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     if saved.get("experiment") != config.get("experiment"):
         raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
     return state, start
+
+
+def differing_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ between two nested dicts."""
+    out = []
+    for key in sorted(set(a) | set(b), key=str):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            out += differing_keys(x, y, f"{prefix}{key}.")
+        elif x != y:
+            out.append(f"{prefix}{key}")
+    return out
 
 
 def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str = "env_steps") -> None:
