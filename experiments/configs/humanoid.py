@@ -55,20 +55,19 @@ PRESETS = Presets(
         # envs), a JAX learner beside it (orient_jax.agents.dqn.host). The seed's recipe grown
         # up (docs/humanoid.md): DecQN's mean-over-heads TD loss, 5 bins per motor, double Q,
         # 3-step returns, LayerNorm, a dueling value, a 1M replay buffer, batch 256, Ape-X
-        # per-env exploration, 2 x 256 units, 3 gradient steps per 4 env steps, 3M env steps.
+        # per-env exploration, 3 gradient steps per 8 env steps, 3M env steps.
         "dqn_native": lambda: HumanoidExperiment(
             algo="dqn",
             env=HumanoidConfig(physics="native"),
             episode_steps=1000,
             dqn=DQNConfig(
                 **DQN_CHOICES,
-                hidden_sizes=(256, 256),
                 bins=5,
                 batch_size=256,
                 buffer_size=1_000_000,
                 num_envs=16,
                 steps_per_call=64,
-                updates_per_step=12,
+                updates_per_step=6,
                 learning_starts=20_000,
                 eps_start=0.4,
                 total_env_steps=3_000_000,
