@@ -278,6 +278,16 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+def within_repo(root: Path) -> Path:
+    """``root`` from the working directory; relative to the repository when it lies inside it
+    (the stages' keys hold their paths, and runs/demo made from the repository keeps its keys)."""
+    root = Path(root).resolve()
+    try:
+        return root.relative_to(REPO.resolve())
+    except ValueError:
+        return root
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="where the demo's runs go (default runs/demo)")
@@ -287,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--list", action="store_true", help="print each stage's state and command, run nothing")
+    parser.add_argument(
+        "--move-aside", action="store_true", help="rename a stage folder this pipeline did not make, not stop"
+    )
     args = parser.parse_args(argv)
+    args.root = within_repo(args.root)  # --root is the user's path, from where they stand
     os.chdir(REPO)  # every path in the stages (and in the runs' configs) is relative to the repository
     pipeline = build_stages(args.root, args.render_python, args.workers)
 
@@ -300,7 +314,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.render_python} not found: run `make render-setup` (or `make demo`)", file=sys.stderr)
         return 2
     try:
-        outcomes = stages.run_pipeline(pipeline)
+        outcomes = stages.run_pipeline(pipeline, move_aside=args.move_aside)
+    except stages.ForeignOutput as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except subprocess.CalledProcessError as e:
         print(
             f"\nerror: a stage failed ({' '.join(map(str, e.cmd))} exited {e.returncode}); fix it and re-run "

@@ -4,6 +4,7 @@ travels downstream only when an output's content changed."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -174,7 +175,30 @@ def test_plan_tells_not_made_from_stale_and_runs_nothing(tmp_path):
     assert [st for _, st, _ in stages.plan(pipeline)] == ["valid", "missing"]
     (tmp_path / "down").mkdir()  # a folder the pipeline did not make
     assert stages.plan(pipeline)[1][1:] == (
-        "stale",
+        "foreign",
         f"{tmp_path / 'down'} has no stage.json: not made by this pipeline",
     )
     assert (up.calls, down.calls, up2.calls, down2.calls) == (1, 1, 0, 0)
+
+
+def test_a_folder_the_pipeline_did_not_make_is_never_deleted(tmp_path):
+    """A user's notes where a stage writes: the run stops, naming the folder, and the notes
+    stay; with move_aside the folder is renamed, whole, and the stage runs."""
+    pipeline, up, down = two_stages(tmp_path)
+    (tmp_path / "down").mkdir()
+    (tmp_path / "down" / "my_notes.txt").write_text("notes")
+    with pytest.raises(stages.ForeignOutput, match=r"down exists but this pipeline did not make it .*--move-aside"):
+        stages.run_pipeline(pipeline, quiet)
+    assert (tmp_path / "down" / "my_notes.txt").read_text() == "notes" and down.calls == 0
+    assert statuses(stages.run_pipeline(pipeline, quiet, move_aside=True)) == ["skipped", "ran"]
+    (moved,) = tmp_path.glob("down.moved-*")
+    assert (moved / "my_notes.txt").read_text() == "notes"
+
+
+def test_demo_root_is_the_user_s_path_and_keeps_its_keys_inside_the_repository(tmp_path, monkeypatch):
+    from experiments import demo
+
+    monkeypatch.chdir(tmp_path)
+    assert demo.within_repo(Path("mine")) == tmp_path.resolve() / "mine"  # not REPO/mine
+    monkeypatch.chdir(demo.REPO)
+    assert demo.within_repo(Path("runs/demo")) == Path("runs/demo")

@@ -14,9 +14,13 @@ Before running a stage, ``run_pipeline`` checks its stamp:
 * ``resume``  started with the same key and interrupted: run again in place (the stage's
               own command resumes: renders and training runs do);
 * ``missing`` never made (no output directory): the stage runs from the start;
-* ``stale``   made, but not by this pipeline, for another key, or with outputs missing or
-              changed since: the output directory is cleared first (unless the stage says
-              its command repairs what is there) and the stage runs from the start.
+* ``stale``   made by this pipeline for another key, or with outputs missing or changed
+              since: the output directory is cleared first (unless the stage says its
+              command repairs what is there) and the stage runs from the start;
+* ``foreign`` the output directory exists but has no stamp: this pipeline did not make
+              it, so nothing in it is deleted. A stage whose command repairs what is there
+              runs in it; any other stops the run with ``ForeignOutput``, unless
+              ``move_aside``, which renames the folder to ``OUT.moved-<UTC time>`` first.
 
 ``plan`` says, without running anything, what a run would do with each stage. A stage
 made from an upstream stage that is not valid is ``waiting``: it is checked again once
@@ -99,6 +103,10 @@ def stage_key(stage: Stage, upstream: dict[str, str]) -> str:
                     "sources": sources})  # fmt: skip
 
 
+class ForeignOutput(RuntimeError):
+    """A stage's output directory exists, but this pipeline did not make it."""
+
+
 def read_stamp(stage: Stage) -> dict | None:
     try:
         stamp = json.loads((Path(stage.out) / STAMP).read_text())
@@ -108,12 +116,12 @@ def read_stamp(stage: Stage) -> dict | None:
 
 
 def check(stage: Stage, key: str) -> tuple[str, str]:
-    """(``valid`` | ``resume`` | ``missing`` | ``stale``, the reason in words)."""
+    """(``valid`` | ``resume`` | ``missing`` | ``stale`` | ``foreign``, the reason in words)."""
     stamp = read_stamp(stage)
     if stamp is None:
-        if not Path(stage.out).exists():
+        if not Path(stage.out).exists() and not Path(stage.out).is_symlink():
             return "missing", "not made yet"
-        return "stale", f"{stage.out} has no {STAMP}: not made by this pipeline"
+        return "foreign", f"{stage.out} has no {STAMP}: not made by this pipeline"
     if stamp.get("key") != key:
         return "stale", "its config or inputs changed"
     if not stamp.get("complete"):
@@ -137,13 +145,23 @@ def _write_stamp(stage: Stage, stamp: dict) -> None:
     tmp.replace(out / STAMP)
 
 
-def run_stage(stage: Stage, key: str, log: Callable[[str], None] = print) -> Outcome:
+def run_stage(stage: Stage, key: str, log: Callable[[str], None] = print, move_aside: bool = False) -> Outcome:
     status, reason = check(stage, key)
     if status == "valid":
         stamp = read_stamp(stage)
         return Outcome(stage.name, "skipped", 0.0, stamp["digest"], reason, stamp)
     out = Path(stage.out)
-    if status in ("stale", "missing") and stage.clean_on_stale and out.exists():
+    if status == "foreign" and stage.clean_on_stale:  # a stage that repairs in place deletes nothing: it runs
+        stamp_time = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = out.with_name(f"{out.name}.moved-{stamp_time}")
+        if not move_aside:
+            raise ForeignOutput(
+                f"{out} exists but this pipeline did not make it (no {STAMP}), so nothing in it was touched; "
+                f"move it away yourself, or rerun with --move-aside to have it renamed to {aside.name}"
+            )
+        out.rename(aside)
+        log(f"    moved {out} aside to {aside} (not made by this pipeline)")
+    elif status == "stale" and stage.clean_on_stale and out.exists():
         log(f"    clearing {out} ({reason})")
         shutil.rmtree(out)
     started = datetime.datetime.now().isoformat(timespec="seconds")
@@ -186,8 +204,9 @@ def plan(stages: list[Stage]) -> list[tuple[Stage, str, str]]:
     return rows
 
 
-def run_pipeline(stages: list[Stage], log: Callable[[str], None] = print) -> list[Outcome]:
-    """Run (or skip) the stages in order; a failure raises and leaves later stages alone."""
+def run_pipeline(stages: list[Stage], log: Callable[[str], None] = print, move_aside: bool = False) -> list[Outcome]:
+    """Run (or skip) the stages in order; a failure raises and leaves later stages alone.
+    ``move_aside``: rename an output directory this pipeline did not make, instead of stopping."""
     names = [s.name for s in stages]
     if len(set(names)) != len(names):
         raise ValueError(f"stage names must be unique: {names}")
@@ -199,7 +218,7 @@ def run_pipeline(stages: list[Stage], log: Callable[[str], None] = print) -> lis
             raise ValueError(f"stage {stage.name} needs {missing}, which do not run before it")
         key = stage_key(stage, digests)
         log(f"==> [{i}/{len(stages)}] {stage.name}: {stage.title or stage.out}")
-        outcome = run_stage(stage, key, log)
+        outcome = run_stage(stage, key, log, move_aside)
         if outcome.status == "skipped":
             log(f"    skipped: {outcome.reason} ({stage.out}/{STAMP}, took {outcome.stamp.get('seconds', 0):.0f} s)")
         else:
