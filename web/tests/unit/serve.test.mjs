@@ -3,7 +3,8 @@
 // Content-Type. (The e2e tests check the same headers on the real build in Chromium.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,11 +43,11 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** A raw GET (no URL normalization, so ../ reaches the server as sent). */
-const get = (path) =>
+/** A raw request (no URL normalization, so ../ reaches the server as sent). */
+const get = (path, method = 'GET') =>
   new Promise((ok, fail) => {
     const { hostname, port } = new URL(url);
-    request({ hostname, port, path, method: 'GET' }, (res) => {
+    request({ hostname, port, path, method }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body }));
@@ -100,4 +101,36 @@ test('the policy allows only what the page uses', () => {
   );
   const all = Object.values(CSP_DIRECTIVES).flat();
   for (const loose of ["'unsafe-inline'", "'unsafe-eval'", 'data:', 'blob:', '*', 'http:', 'https:']) assert.ok(!all.includes(loose), loose);
+});
+
+test('a file it cannot serve is a response, never a crash, and the server keeps serving', async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'orient-outside-'));
+  writeFileSync(join(outside, 'secret.txt'), 'secret');
+  mkdirSync(join(root, 'odd', 'index.html'), { recursive: true }); // a folder named index.html (EISDIR)
+  symlinkSync(join(outside, 'secret.txt'), join(root, 'out-link.txt')); // a symlink out of the root
+  symlinkSync(join(root, 'favicon.svg'), join(root, 'in-link.svg')); // a symlink inside it
+  execFileSync('mkfifo', [join(root, 'pipe.txt')]); // opening a FIFO would block
+  writeFileSync(join(root, 'locked.txt'), 'locked');
+  chmodSync(join(root, 'locked.txt'), 0o000);
+  try {
+    assert.equal((await get('/odd/')).status, 404);
+    assert.equal((await get('/odd/index.html')).status, 404);
+    const link = await get('/out-link.txt');
+    assert.equal(link.status, 403);
+    assert.doesNotMatch(link.body, /secret/);
+    assertSecurityHeaders(link.headers, 'symlink out');
+    assert.equal((await get('/in-link.svg')).body, 'contents of favicon.svg');
+    assert.equal((await get('/pipe.txt')).status, 404);
+    // As root every file is readable; as anyone else, EACCES is a 403.
+    assert.equal((await get('/locked.txt')).status, process.getuid?.() === 0 ? 200 : 403);
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const r = await get('/index.html', method);
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.allow, 'GET, HEAD');
+      assertSecurityHeaders(r.headers, method);
+    }
+    assert.equal((await get('/index.html')).body, 'contents of index.html'); // still serving
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
 });
