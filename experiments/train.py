@@ -80,6 +80,7 @@ def train(kind, args: argparse.Namespace) -> int:
                 "(or with its own), or give another --run"
             )
         launch.check_backend(runtime, preset, presets.gpu, args.allow_cpu)
+        runs.check_seed(exp)
         kind.check_inputs(exp, evaluate)
         if args.run is not None:
             runs.refuse_other_config(args.run, runs.config_record(exp, preset), kind.experiment)

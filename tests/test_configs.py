@@ -126,6 +126,8 @@ def test_batch_divisibility_is_checked_up_front():
         (["--config", "test", "env.noise_model=/nonexistent.json"], "noise model /nonexistent.json not found"),
         (["--config", "gpu"], "preset 'gpu' is sized for a GPU, but JAX runs on the CPU here"),
         (["--config", "test", "--coordinator", "127.0.0.1:1"], "missing --num-processes, --process-id"),
+        (["--config", "test", "seed=1e30"], "seed must be a whole number in [0, 4294967295], got 1"),
+        (["--config", "test", "seed=-1"], "seed must be a whole number in [0, 4294967295], got -1"),
     ],
 )
 def test_train_script_reports_bad_config(root, args, message, tmp_path):

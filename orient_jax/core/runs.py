@@ -109,6 +109,16 @@ def prepare_run(run_dir: Path, exp, preset: str, inputs: dict[str, dict] | None 
     return config
 
 
+SEED_MAX = 2**32 - 1  # a seed becomes a uint32 PRNG key (jax.random.PRNGKey)
+
+
+def check_seed(exp) -> None:
+    """Refuse a seed that cannot be a PRNG key: a whole number in [0, 2^32 - 1]."""
+    seed = getattr(exp, "seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be a whole number in [0, {SEED_MAX}], got {seed!r}")
+
+
 def is_writer() -> bool:
     """Whether this process writes run directories: the only process, or process 0 of several."""
     return jax.process_index() == 0
