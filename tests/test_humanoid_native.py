@@ -206,3 +206,21 @@ def test_run_episodes_scores_each_env_once():
     zero = native.run_episodes(lambda obs: np.zeros((obs.shape[0], 17)), 3, HumanoidConfig(), 20, seed=0)
     assert zero["mean_length"] <= 20 and zero["min_return"] <= zero["score"] <= zero["max_return"]
     assert json.dumps(zero)  # plain floats, for the metrics log
+
+
+@pytest.mark.unit
+def test_nudge_exploration_moves_bins_by_one_and_warmup_is_uniform():
+    exp = config_lib.apply_overrides(PRESETS.get("dqn_native_test"), ["dqn.explore=nudge", "dqn.bins=5"])
+    learner = humanoid_run.make_learner(exp.dqn, humanoid_run.make_dqn_network(exp))
+    state = learner.init(jax.random.PRNGKey(0))
+    obs = np.random.default_rng(0).normal(size=(4, 376)).astype(np.float32)
+    eps = np.array([1.0, 0.5, 0.1, 0.0], np.float32)
+    greedy = np.asarray(learner.network.q_values(state.params, state.obs_stats.normalize(obs)).argmax(-1))
+    moved = np.stack([np.asarray(learner.act(state.params, state.obs_stats, obs, state.key, t, eps, False))
+                      for t in range(50)])  # fmt: skip
+    assert np.abs(moved - greedy).max() == 1  # one bin at most, and some moved
+    np.testing.assert_array_equal(moved[:, 3], np.broadcast_to(greedy[3], moved[:, 3].shape))  # eps 0: greedy
+    assert (moved[:, 0] != greedy[0]).mean() > (moved[:, 2] != greedy[2]).mean()
+    warm = np.stack([np.asarray(learner.act(state.params, state.obs_stats, obs, state.key, t, eps, True))
+                     for t in range(50)])  # fmt: skip
+    assert set(np.unique(warm)) == set(range(5))  # uniform over every bin, whatever epsilon says

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from orient_jax.core import dataclass_config as config_lib
 from orient_jax.core import loop, runs
 from orient_jax.core.checkpointing import Checkpoints
 
@@ -156,3 +157,18 @@ def test_a_metric_with_no_value_is_null_and_a_non_finite_one_is_not_json(tmp_pat
         with pytest.raises(ValueError):
             log.write({"update": 2, "x": bad})
     assert runs.non_finite({"a": 1.0, "b": None, "c": float("nan"), "d": [0.0, float("inf")], "e": "nan"}) == ["c", "d"]
+
+
+def test_a_field_added_since_a_run_started_is_no_difference():
+    """A saved experiment without a field the experiment class has gained (at its default)
+    is the same experiment; with the field set otherwise, it is not."""
+    from experiments.configs.humanoid import PRESETS as HUMANOID
+
+    exp = HUMANOID.get("dqn_native")
+    config = runs.config_record(exp, "dqn_native")
+    older = json.loads(json.dumps(config))
+    del older["experiment"]["dqn"]["explore"], older["type"]
+    assert runs.same_experiment(older, config)
+    other = runs.config_record(config_lib.apply_overrides(exp, ["dqn.explore=nudge"]), "dqn_native")
+    assert not runs.same_experiment(older, other)
+    assert runs.differing_keys(older["experiment"], other["experiment"]) == ["dqn.explore"]

@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import fcntl
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import math
@@ -77,8 +78,29 @@ def read_run_config(run_dir: str | Path, cls: type, kind: str):
 
 
 def config_record(exp, preset: str) -> dict:
-    """What a run's config.json holds: the preset it started from and the resolved experiment."""
-    return {"preset": preset, "experiment": dataclass_config.to_dict(exp)}
+    """What a run's config.json holds: the preset it started from, the resolved experiment, and
+    the experiment's class (``module:name``), through which an older saved experiment is read
+    so that a field added since, at its default, is no difference."""
+    kind = f"{type(exp).__module__}:{type(exp).__qualname__}"
+    return {"preset": preset, "experiment": dataclass_config.to_dict(exp), "type": kind}
+
+
+def same_experiment(saved: dict, config: dict) -> bool:
+    """Whether a saved config record holds ``config``'s experiment, reading the saved one
+    through ``config``'s experiment class where it names one (see ``config_record``)."""
+    return _normalized(saved.get("experiment"), config) == config.get("experiment")
+
+
+def _normalized(experiment, config: dict):
+    kind = config.get("type")
+    if not isinstance(experiment, dict) or not kind:
+        return experiment
+    module, _, name = kind.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        return dataclass_config.to_dict(dataclass_config.from_dict(cls, experiment))
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return experiment  # unreadable today: it differs
 
 
 def refuse_other_config(run_dir: Path, config: dict, cls: type) -> None:
@@ -272,10 +294,10 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     one before it tried (``Checkpoints.restore_latest_good``)."""
     latest = ckpt.latest_step()
     saved = ckpt.saved_config(latest) if latest is not None else None
-    if saved is not None and saved.get("experiment") != config.get("experiment"):
+    if saved is not None and not same_experiment(saved, config):
         # Checked before any array is read: a checkpoint of another config is not broken, and
         # is never moved aside (its run's config.json was edited, or another run's is here).
-        keys = differing_keys(saved.get("experiment") or {}, config.get("experiment") or {})
+        keys = differing_keys(_normalized(saved.get("experiment"), config) or {}, config.get("experiment") or {})
         raise ValueError(
             f"{run_dir}: its checkpoint {latest} was made with another config (differs in {', '.join(keys)}); "
             "the checkpoint is left as it is: undo the change to resume, or start a new run"
@@ -284,7 +306,7 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     if found is None:
         return state, None
     state, saved, start = found
-    if saved.get("experiment") != config.get("experiment"):
+    if not same_experiment(saved, config):
         raise ValueError(f"{run_dir} was started with a different config; start a new run instead")
     return state, start
 

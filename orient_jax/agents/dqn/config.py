@@ -37,6 +37,10 @@ class DQNConfig:
     # in place of the per-episode decay) and a greedy validation every validate_every env steps.
     total_env_steps: int = 3_000_000
     eps_alpha: float = 7.0
+    # What an exploring step does: "uniform" replaces the whole action with a random one;
+    # "nudge" moves each dimension's greedy bin one step up or down with probability epsilon
+    # (small, local changes, as Gaussian action noise makes in continuous control).
+    explore: str = "uniform"
     validate_every: int = 100_000  # 0: never
     validate_episodes: int = 4
 
@@ -60,6 +64,8 @@ class DQNConfig:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
         if self.td_loss not in ("branch", "mean"):
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
+        if self.explore not in ("uniform", "nudge"):
+            raise ValueError(f"dqn.explore must be 'uniform' or 'nudge', got {self.explore!r}")
         if self.eps_alpha < 0 or self.validate_every < 0:
             raise ValueError("dqn.eps_alpha and dqn.validate_every must be >= 0")
         if self.batch_size > self.buffer_size or self.learning_starts > self.buffer_size:

@@ -18,10 +18,12 @@ parameters the learner produced at call ``i - 1``, while the learner learns from
 its seed, and a checkpoint (learner state, the transitions not yet learnt from, the envs'
 MuJoCo states) resumes it bit for bit.
 
-Exploration is per env, as in Ape-X (Horgan et al., 2018): env ``i`` of ``N`` acts
-randomly with probability ``eps_start ** (1 + eps_alpha * i / (N - 1))``, so a few envs
-explore hard and the last is nearly greedy; every env acts uniformly at random until
-``learning_starts`` transitions are in.
+Exploration is per env, as in Ape-X (Horgan et al., 2018): env ``i`` of ``N`` explores
+with probability ``eps_start ** (1 + eps_alpha * i / (N - 1))``, so a few envs explore
+hard and the last is nearly greedy; every env acts uniformly at random until
+``learning_starts`` transitions are in. ``explore="uniform"`` makes an exploring step a
+whole random action; ``"nudge"`` moves each dimension's greedy bin one step up or down,
+independently, with that probability.
 """
 
 from __future__ import annotations
@@ -124,17 +126,24 @@ class HostQLearner(QLearning, Trainer):
         nothing = {"loss": jnp.full((), jnp.nan), "q": jnp.full((), jnp.nan)}
         return jax.lax.cond(ready, lambda s: self._learn(s, key_learn, updates), lambda s: (s, nothing), state)
 
-    def _act(self, params: dict, stats: RunningStats, obs: jax.Array, key: jax.Array, step, eps) -> jax.Array:
-        """Bins [envs, act] at vector step ``step``: env ``i`` acts uniformly at random with
-        probability ``eps[i]``, otherwise greedily."""
+    def _act(self, params: dict, stats: RunningStats, obs: jax.Array, key: jax.Array, step, eps, warmup):
+        """Bins [envs, act] at vector step ``step``. During ``warmup`` every action is uniformly
+        random; after it env ``i`` explores with probability ``eps[i]`` as ``config.explore``
+        says (a whole random action, or per dimension a nudge of one bin), else acts greedily."""
         net = self.network
         key = jax.random.fold_in(key, step)
         q = net.q_values(params, self._normalize(stats, obs.astype(jnp.float32)))
         greedy = jnp.argmax(q, axis=-1).astype(jnp.int32)
         key_explore, key_random = jax.random.split(key)
         random = jax.random.randint(key_random, greedy.shape, 0, net.bins)
-        explore = jax.random.uniform(key_explore, eps.shape) < eps
-        return jnp.where(explore[:, None], random, greedy)
+        if self.config.explore == "nudge":
+            nudge = jax.random.uniform(key_explore, greedy.shape) < eps[:, None]
+            step = jnp.where(jax.random.bernoulli(key_random, 0.5, greedy.shape), 1, -1)
+            explored = jnp.where(nudge, jnp.clip(greedy + step, 0, net.bins - 1), greedy)
+        else:
+            explore = jax.random.uniform(key_explore, eps.shape) < eps
+            explored = jnp.where(explore[:, None], random, greedy)
+        return jnp.where(warmup, random, explored)
 
 
 def make_learner(config: DQNConfig, network: QNetwork) -> HostQLearner:
@@ -211,8 +220,7 @@ class HostDQNProgram(loop.Program):
         finished = []
         for t in range(T):
             random_only = env_steps + t * N < c.learning_starts
-            eps = jnp.ones_like(self.eps) if random_only else self.eps
-            bins = np.asarray(self.learner.act(params, stats, obs, self.act_key, calls * T + t, eps))
+            bins = np.asarray(self.learner.act(params, stats, obs, self.act_key, calls * T + t, self.eps, random_only))
             taken = self.envs.steps.copy()  # steps of the running episodes before this one
             out = self.envs.step(net.low + bins * ((net.high - net.low) / (net.bins - 1)))
             done = out["terminated"] | out["truncated"]
