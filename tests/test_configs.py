@@ -64,6 +64,7 @@ class Loose:
     [
         (["ppo.num_minibatches=7"], "not divisible by ppo.num_minibatches=7"),
         (["ppo.lerning_rate=1"], "unknown key 'lerning_rate'"),
+        (["ppo=hello"], r"'ppo' is a config section, not a value; set its keys: ppo.anneal_lr, "),
         (["ppo.num_envs=abc"], "cannot read 'abc' as a whole number"),
         (["ppo.num_envs=1.5"], r"ppo.num_envs: cannot read '1.5' as a whole number"),
         (["ppo.num_envs=1e3.5"], "cannot read '1e3.5' as a whole number"),

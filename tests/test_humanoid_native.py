@@ -171,6 +171,10 @@ def test_the_exported_dqn_runs_in_native_gymnasium(straight_run, tmp_path):
     jax_score = evaluation.evaluate_gymnasium(policy, 2, 40, seed=3)
     assert onnx_score["mean_return"] == pytest.approx(jax_score["mean_return"], rel=1e-6)
     assert onnx_score["mean_length"] > 0
+    from experiments import humanoid_results
+
+    with pytest.raises(ValueError, match="1000-step episodes"):  # the goal's figures are 1000-step ones
+        humanoid_results.dqn_1000_entry(run_a, path, 1)
 
 
 # -- bad inputs -----------------------------------------------------------------------

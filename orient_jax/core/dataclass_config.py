@@ -117,7 +117,10 @@ def apply_overrides(config: T, overrides: list[str]) -> T:
             if not isinstance(node.get(part), dict):
                 raise ValueError(f"override {item!r}: {part!r} is not a config section")
             node = node[part]
-        if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+        if isinstance(node.get(parts[-1]), dict):
+            keys = ", ".join(f"{path}.{k}" for k in sorted(node[parts[-1]]))
+            raise ValueError(f"override {item!r}: {path!r} is a config section, not a value; set its keys: {keys}")
+        if parts[-1] not in node:
             raise ValueError(f"override {item!r}: unknown key {parts[-1]!r}; valid keys are {sorted(node)}")
         node[parts[-1]] = value
     result = from_dict(type(config), data)
