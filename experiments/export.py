@@ -68,6 +68,9 @@ def export(args: argparse.Namespace, doc: json_output.Document) -> int:
     except pipeline.ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1 if isinstance(e, pipeline.RefusedError) else 2
+    except OSError as e:  # --out unwritable, a file where a folder is wanted, a full disk
+        print(f"error: cannot write the export: {e.strerror or e} ({e.filename or options.out})", file=sys.stderr)
+        return 2
     out = options.out or pipeline.default_out(profiles.get(options.task))
     for name, entry in manifest["files"].items():
         print(f"wrote {out / name} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]})")

@@ -64,11 +64,15 @@ def test_without_json_nothing_moves_and_nothing_is_printed(capfd):
 
 
 @pytest.mark.unit
-def test_no_document_after_an_error(capfd):
+def test_every_exit_path_writes_one_document(capfd):
     with pytest.raises(RuntimeError), json_output.stdout_document(True) as doc:
         doc.set({"ok": True})
-        raise RuntimeError("boom")
-    assert capfd.readouterr().out == ""
+        raise RuntimeError("boom\nsecond line")
+    assert json.loads(capfd.readouterr().out) == {"ok": False, "error": "RuntimeError: boom"}
+    with json_output.stdout_document(True):
+        print("error: the run is in use", file=sys.stderr)  # an error path that returns 2
+    out, err = capfd.readouterr()
+    assert json.loads(out) == {"ok": False, "error": "the run is in use"} and err.startswith("error:")
 
 
 @pytest.mark.unit
@@ -96,6 +100,14 @@ def test_export_stdout_is_one_document(capfd, tmp_path):
     assert export.main(args) == 0
     manifest = json.loads(capfd.readouterr().out)
     assert manifest == json.loads((tmp_path / "manifest.json").read_text())
+    # --out onto an existing file: one error line, and with --json still one document.
+    (tmp_path / "a-file").write_text("mine")
+    args[args.index("--out") + 1] = str(tmp_path / "a-file")
+    assert export.main(args) == 2
+    out, err = capfd.readouterr()
+    assert json.loads(out)["ok"] is False
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write the export")
+    assert (tmp_path / "a-file").read_text() == "mine"
 
 
 @pytest.mark.integration
