@@ -24,6 +24,7 @@ class DQNConfig:
     updates_per_step: int = 1  # gradient steps per vector env step
     n_step: int = 1  # TD targets over n rewards (cut at episode ends), then bootstrap
     reward_norm: bool = True  # divide rewards by the running std of the discounted return
+    reward_scale: float = 1.0  # without reward_norm: a fixed factor on every reward
     obs_norm: bool = True  # running mean/std of observations in front of the network
     dueling: bool = False  # a shared state value plus per-head advantages (Tavakoli et al.)
     layer_norm: bool = False  # LayerNorm before each trunk ReLU
@@ -66,6 +67,8 @@ class DQNConfig:
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
         if self.explore not in ("uniform", "nudge"):
             raise ValueError(f"dqn.explore must be 'uniform' or 'nudge', got {self.explore!r}")
+        if not self.reward_scale > 0:
+            raise ValueError(f"dqn.reward_scale must be positive, got {self.reward_scale}")
         if self.eps_alpha < 0 or self.validate_every < 0:
             raise ValueError("dqn.eps_alpha and dqn.validate_every must be >= 0")
         if self.batch_size > self.buffer_size or self.learning_starts > self.buffer_size:

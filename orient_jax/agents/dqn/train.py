@@ -132,7 +132,7 @@ class QLearning:
         with this module's learner fields (params, target_params, opt_state, buffer,
         obs_stats, return_stats, grad_steps)."""
         c = self.config
-        scale = jax.lax.rsqrt(state.return_stats.var[0] + 1e-8) if c.reward_norm else jnp.ones(())
+        scale = jax.lax.rsqrt(state.return_stats.var[0] + 1e-8) if c.reward_norm else jnp.asarray(c.reward_scale)
 
         def one(carry, key):
             params, target, opt_state = carry
