@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from orient_jax.core.dataclass_config import differences
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision import dataset
 from render import label_check, worker
@@ -43,17 +44,6 @@ def _write_json(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
-def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:
-    out = []
-    for key in sorted(set(a) | set(b)):
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _diff(va, vb, f"{prefix}{key}.")
-        elif va != vb:
-            out.append(f"{prefix}{key}: {va!r} there, {vb!r} now")
-    return out
-
-
 def prepare(out: Path, plan: dict) -> None:
     """Create ``out`` with ``plan.json``, or check that the one there matches."""
     out.mkdir(parents=True, exist_ok=True)
@@ -61,7 +51,7 @@ def prepare(out: Path, plan: dict) -> None:
     if path.exists():
         old = json.loads(path.read_text())
         if old.get("config_hash") != plan["config_hash"]:
-            changes = "; ".join(_diff(old, plan)[:6])
+            changes = "; ".join(f"{k}: {x!r} there, {y!r} now" for k, x, y in differences(old, plan)[:6])
             raise RenderError(
                 f"{out} holds a different dataset (config hash {old.get('config_hash')}, now {plan['config_hash']}: "
                 f"{changes}). Render into another --out, or delete {out} to start over."

@@ -149,3 +149,16 @@ def overrides_between(base: T, config: T) -> list[str]:
 
     old, new = flat(to_dict(base)), flat(to_dict(config))
     return [f"{k}={text(v)}" for k, v in sorted(new.items()) if old.get(k) != v]
+
+
+def differences(a: dict, b: dict, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, value in ``a``, value in ``b``) for every leaf where two nested dicts
+    differ, sorted by key; a key one side lacks has the value None there."""
+    out = []
+    for key in sorted(set(a) | set(b), key=str):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            out += differences(x, y, f"{prefix}{key}.")
+        elif x != y:
+            out.append((f"{prefix}{key}", x, y))
+    return out

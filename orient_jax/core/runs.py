@@ -311,16 +311,9 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     return state, start
 
 
-def differing_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
+def differing_keys(a: dict, b: dict) -> list[str]:
     """The dotted keys whose values differ between two nested dicts."""
-    out = []
-    for key in sorted(set(a) | set(b), key=str):
-        x, y = a.get(key), b.get(key)
-        if isinstance(x, dict) and isinstance(y, dict):
-            out += differing_keys(x, y, f"{prefix}{key}.")
-        elif x != y:
-            out.append(f"{prefix}{key}")
-    return out
+    return [key for key, _, _ in dataclass_config.differences(a, b)]
 
 
 def plot_curves(rows: list[dict], keys: tuple[str, ...], png: Path, x_key: str = "env_steps") -> None:
