@@ -173,6 +173,8 @@ def test_the_exported_dqn_runs_in_native_gymnasium(straight_run, tmp_path):
     assert onnx_score["mean_length"] > 0
     from experiments import humanoid_results
 
+    # train_run records the config; the loop alone (as here) does not
+    (run_a / "config.json").write_text(json.dumps(runs.config_record(exp, "dqn_native_test")))
     with pytest.raises(ValueError, match="1000-step episodes"):  # the goal's figures are 1000-step ones
         humanoid_results.dqn_1000_entry(run_a, path, 1)
 

@@ -106,7 +106,8 @@ def test_export_stdout_is_one_document(capfd, tmp_path):
     assert export.main(args) == 2
     out, err = capfd.readouterr()
     assert json.loads(out)["ok"] is False
-    assert len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write the export")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: cannot write the export")
     assert (tmp_path / "a-file").read_text() == "mine"
 
 
