@@ -140,6 +140,7 @@ def humanoid_arguments(parser: argparse.ArgumentParser) -> None:
 def humanoid(args: argparse.Namespace) -> int:
     from orient_jax.tasks.humanoid import evaluation as humanoid_eval
     from orient_jax.tasks.humanoid import run as humanoid_run
+    from orient_jax.tasks.humanoid.env import NATIVE
 
     if args.episodes <= 0:
         print("error: --episodes must be positive", file=sys.stderr)
@@ -165,7 +166,7 @@ def humanoid(args: argparse.Namespace) -> int:
         return 2
     if args.episode_steps:
         exp = dataclasses.replace(exp, episode_steps=args.episode_steps)
-    native = exp.env.physics == "native"  # trained in Gymnasium's own physics: scored there, never in MJX
+    native = exp.env.physics == NATIVE  # trained in Gymnasium's own physics: scored there, never in MJX
     if args.gymnasium or native:
         result = humanoid_eval.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
     else:

@@ -23,6 +23,7 @@ from orient_jax.core import runs
 from orient_jax.tasks.humanoid import evaluation as humanoid_eval
 from orient_jax.tasks.humanoid import run as humanoid_run
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
+from orient_jax.tasks.humanoid.env import NATIVE
 
 PUBLISHED = {"peak": 454.41, "peak_episode": 348, "onnx_cuda_s_per_1000": 0.1224}
 
@@ -81,7 +82,7 @@ def dqn_1000_entry(run_dir: Path, onnx: Path, episodes: int, seed: int = 2024) -
         raise FileNotFoundError(f"{summary_path} not found: the run has not finished")
     summary = json.loads(summary_path.read_text())
     exp, preset = runs.read_run_config(run_dir, HumanoidExperiment, "humanoid")
-    if exp.algo != "dqn" or exp.env.physics != "native" or exp.episode_steps != 1000:
+    if exp.algo != "dqn" or exp.env.physics != NATIVE or exp.episode_steps != 1000:
         raise ValueError(f"{run_dir} is not a DQN run on native Gymnasium physics with 1000-step episodes")
     scored = humanoid_eval.evaluate_gymnasium(humanoid_eval.onnx_policy(onnx), episodes, 1000, seed, jit=False)
     metrics = runs.MetricsLog(run_dir / "metrics.jsonl").read()

@@ -88,18 +88,26 @@ def config_record(exp, preset: str) -> dict:
 def same_experiment(saved: dict, config: dict) -> bool:
     """Whether a saved config record holds ``config``'s experiment, reading the saved one
     through ``config``'s experiment class where it names one (see ``config_record``)."""
-    return _normalized(saved.get("experiment"), config) == config.get("experiment")
+    return read_through(saved.get("experiment"), experiment_class(config)) == config.get("experiment")
 
 
-def _normalized(experiment, config: dict):
-    kind = config.get("type")
-    if not isinstance(experiment, dict) or not kind:
-        return experiment
-    module, _, name = kind.partition(":")
+def experiment_class(config: dict) -> type | None:
+    """The class a config record names (``config_record``'s ``type``), or None."""
+    module, _, name = str(config.get("type") or "").partition(":")
     try:
-        cls = getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module), name) if name else None
+    except (ImportError, AttributeError):
+        return None
+
+
+def read_through(experiment, cls: type | None):
+    """A saved experiment as ``cls`` reads it today, so that a field added since, at its
+    default, is no difference; unchanged where there is no class or it does not read."""
+    if cls is None or not isinstance(experiment, dict):
+        return experiment
+    try:
         return dataclass_config.to_dict(dataclass_config.from_dict(cls, experiment))
-    except (ImportError, AttributeError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return experiment  # unreadable today: it differs
 
 
@@ -110,12 +118,7 @@ def refuse_other_config(run_dir: Path, config: dict, cls: type) -> None:
     existing = Path(run_dir) / "config.json"
     if not existing.exists():
         return
-    saved = json.loads(existing.read_text())["experiment"]
-    try:
-        saved = dataclass_config.to_dict(dataclass_config.from_dict(cls, saved))
-    except (TypeError, ValueError):
-        pass  # unreadable today: it differs
-    if saved != config["experiment"]:
+    if read_through(json.loads(existing.read_text())["experiment"], cls) != config["experiment"]:
         raise ValueError(
             f"{run_dir} holds a run with a different config; resume it without overrides, or start a new run"
         )
@@ -297,7 +300,8 @@ def restore(run_dir: Path, ckpt, state, config: dict):
     if saved is not None and not same_experiment(saved, config):
         # Checked before any array is read: a checkpoint of another config is not broken, and
         # is never moved aside (its run's config.json was edited, or another run's is here).
-        keys = differing_keys(_normalized(saved.get("experiment"), config) or {}, config.get("experiment") or {})
+        ours = read_through(saved.get("experiment"), experiment_class(config))
+        keys = differing_keys(ours or {}, config.get("experiment") or {})
         raise ValueError(
             f"{run_dir}: its checkpoint {latest} was made with another config (differs in {', '.join(keys)}); "
             "the checkpoint is left as it is: undo the change to resume, or start a new run"

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import mujoco
 import numpy as np
 
+from orient_jax.tasks.humanoid import evaluation
 from orient_jax.tasks.humanoid.env import OBS_SIZE, HumanoidConfig, gymnasium_model
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_INTEGRATION  # everything mj_step reads, warm start included
@@ -181,8 +182,8 @@ class NativeHumanoid:
 
 def run_episodes(policy, episodes: int, config: HumanoidConfig, episode_steps: int, seed: int) -> dict:
     """One deterministic episode per env, all stepped together: ``policy`` maps float32
-    observations [episodes, 376] to actions. Returns ``score`` (the mean return) and the
-    mean, lowest and highest return, the mean length and the mean forward speed."""
+    observations [episodes, 376] to actions. Returns ``score`` (the mean return) beside
+    ``evaluation.summarize``'s figures, forward speed included."""
     envs = NativeHumanoid(episodes, config, episode_steps, seed)
     obs = envs.reset()
     returns, lengths, speeds = np.full(episodes, np.nan), np.zeros(episodes, np.int64), np.zeros(episodes)
@@ -194,10 +195,4 @@ def run_episodes(policy, episodes: int, config: HumanoidConfig, episode_steps: i
         speeds[first] = out["forward_speed"][first]
         obs = out["obs"]
     envs.close()
-    return {
-        "score": float(returns.mean()),
-        "min_return": float(returns.min()),
-        "max_return": float(returns.max()),
-        "mean_length": float(lengths.mean()),
-        "forward_speed_mps": float(speeds.mean()),
-    }
+    return {"score": float(returns.mean()), **evaluation.summarize(returns, lengths, episode_steps, speeds)}
