@@ -102,6 +102,11 @@ def _humanoid_check(exp, evaluate: bool) -> None:
     check_impl(exp.env.impl)  # warp-lang must be importable before a run directory is claimed
     if exp.algo == "dqn" and launch.current().process_count > 1:
         raise ValueError("the branching DQN trains in one process (its replay buffer is not sharded); use PPO")
+    if exp.algo == "ppo":
+        from orient_jax.agents.ppo import memory
+        from orient_jax.tasks.humanoid.env import HumanoidEnv
+
+        memory.check_fits(HumanoidEnv(exp.env), exp.ppo)
 
 
 def _humanoid_train(exp, preset: str, run_dir: Path, stop_after: int | None) -> Outcome:

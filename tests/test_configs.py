@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import jax
+import jax.numpy as jnp
 import pytest
 
 from experiments.configs.rotation import PRESETS
@@ -111,6 +113,23 @@ def test_unknown_preset_fails_clearly():
 
 
 @pytest.mark.unit
+def test_the_memory_bound_counts_every_env_state_and_the_rollout_observations():
+    from orient_jax import profiles
+    from orient_jax.agents.ppo import memory
+    from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
+
+    env = RotationEnv(profiles.get("cube"), RotationEnvConfig())
+    state = jax.eval_shape(env.reset, jax.ShapeDtypeStruct((2,), jnp.uint32))
+    per_env = memory.state_bytes(state) + 10 * memory.state_bytes(state.obs)
+    assert memory.state_bytes(state.obs) == 4 * state.obs.shape[-1] > 0
+    assert memory.lower_bound(env, PPOConfig(num_envs=64, rollout_length=10, total_env_steps=640)) == 64 * per_env
+    too_many = (10 * memory.device_bytes(jax.devices()[0]) // per_env) // 8 * 8  # a batch the minibatches divide
+    with pytest.raises(ValueError, match=rf"ppo.num_envs={too_many} needs at least .* GiB per device .* than the"):
+        memory.check_fits(env, PPOConfig(num_envs=too_many, rollout_length=10, total_env_steps=10**15))
+    memory.check_fits(env, PPOConfig(num_envs=64, rollout_length=10, total_env_steps=640))
+
+
+@pytest.mark.unit
 def test_batch_divisibility_is_checked_up_front():
     with pytest.raises(ValueError, match="not divisible"):
         PPOConfig(num_envs=10, rollout_length=3, num_minibatches=4)
@@ -129,6 +148,10 @@ def test_batch_divisibility_is_checked_up_front():
         (["--config", "test", "--coordinator", "127.0.0.1:1"], "missing --num-processes, --process-id"),
         (["--config", "test", "seed=1e30"], "seed must be a whole number in [0, 4294967295], got 1"),
         (["--config", "test", "seed=-1"], "seed must be a whole number in [0, 4294967295], got -1"),
+        (
+            ["--config", "test", "ppo.num_envs=50000000", "ppo.total_env_steps=1e12"],
+            "ppo.num_envs=50000000 needs at least",
+        ),
     ],
 )
 def test_train_script_reports_bad_config(root, args, message, tmp_path):

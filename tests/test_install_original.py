@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import jax
 import pytest
@@ -230,3 +231,23 @@ def test_the_command_with_json_prints_one_document(export_dir, tmp_path, capfd, 
     out, err = capfd.readouterr()
     result = json.loads(out)  # stdout is the document alone; the human lines went to stderr
     assert len(result["installed"]) == 2 and f"installed {models}" in err
+
+
+def test_a_read_only_runtime_is_one_error_line_and_nothing_changes(export_dir, tmp_path, capsys, monkeypatch):
+    """Root ignores a folder's permissions, so the test makes every new file in the runtime
+    fail as a read-only folder does (EACCES at os.open)."""
+    spec, models = stand_in_runtime(tmp_path)
+    monkeypatch.setattr(install_original.profiles, "get", lambda name: spec)
+    before = tree(tmp_path), sorted(tmp_path.rglob("*"))
+    real_open = os.open
+
+    def read_only(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and Path(path).resolve().is_relative_to(tmp_path.resolve()):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(install.os, "open", read_only)
+    assert install_original.main(["--runtime-dir", str(tmp_path), "--models", str(export_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "Permission denied" in err[0], err
+    assert (tree(tmp_path), sorted(tmp_path.rglob("*"))) == before  # no file and no folder left behind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -18,10 +19,11 @@ from orient_jax import paths, profiles, quat
 from orient_jax.envs import noise
 from orient_jax.tasks.rotation.env import RotationEnv, RotationEnvConfig
 from orient_jax.vision import data as data_lib
-from orient_jax.vision import metrics, model_io, rotation6d
+from orient_jax.vision import dataset, metrics, model_io, rotation6d
 from orient_jax.vision import run as vision_run
 from orient_jax.vision import train as train_lib
 from orient_jax.vision.model import ModelConfig, PoseNet, macs
+from tests import test_dataset
 
 CUBE = profiles.get("cube")
 
@@ -280,8 +282,33 @@ def test_fine_tuning_starts_from_the_given_model(tmp_path):
     for x, y in zip(jax.tree.leaves(state.params), jax.tree.leaves(params)):
         np.testing.assert_array_equal(x, y)
     other = dataclasses.replace(exp, model=ModelConfig(widths=(8, 8, 16, 32), blocks=(0, 0, 0, 1), hidden=32))
-    with pytest.raises(ValueError, match="different architecture"):
+    with pytest.raises(ValueError, match=r"holds .* on 224-pixel images, but this run trains"):
         train_lib.make_trainer(other, CUBE, steps_per_epoch=4).init(jax.random.PRNGKey(0))
+
+
+@pytest.mark.integration
+def test_a_dataset_or_start_model_of_another_image_size_stops_before_a_run_directory(tmp_path, capsys):
+    """A manifest whose images are not the profile's camera size (say 64-pixel renders for
+    the 224-pixel cube CNN), and a start model of another architecture or image size, are
+    each one `error:` line and leave no run directory."""
+    data = test_dataset.make_dataset(tmp_path / "data")
+    manifest = json.loads((data / dataset.MANIFEST_FILE).read_text())
+    (data / dataset.MANIFEST_FILE).write_text(json.dumps({**manifest, "image_size": 64}))
+    runs_root = tmp_path / "runs"
+    base = ["--config", "test", "--runs-root", str(runs_root), f"data={data}", f"test_data={data}"]
+    assert train_vision.main(base) == 2
+    message = r"error: .*holds 64-pixel images, but 'cube' takes 224-pixel ones; .*\n"
+    assert re.fullmatch(message, capsys.readouterr().err)
+    assert not runs_root.exists()
+
+    (data / dataset.MANIFEST_FILE).write_text(json.dumps(manifest))
+    model = PoseNet(TINY_MODEL, 64, rngs=nnx.Rngs(7))
+    _, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    folder = model_io.save(tmp_path / "m", TINY_MODEL, "cube", 64, params, stats, {})
+    assert train_vision.main([*base, f"init_from={folder}"]) == 2
+    assert re.fullmatch(r"error: init_from=.* on 64-pixel images, but this run trains .* on 224-pixel images\n",
+                        capsys.readouterr().err)  # fmt: skip
+    assert not runs_root.exists()
 
 
 @pytest.mark.integration

@@ -161,6 +161,17 @@ def _make_backup(spec: TaskSpec, runtime_dir: Path, target: Path) -> dict:
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir()
+    try:
+        manifest = _write_backup(spec, target, partial)
+    except OSError:  # a full disk, a read-only file system: report it, leave the folder as it was
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    partial.rename(folder)
+    _fsync_dir(target)
+    return manifest
+
+
+def _write_backup(spec: TaskSpec, target: Path, partial: Path) -> dict:
     own = dict(spec.runtime.models)
     files, theirs = {}, {}
     for name in model_files(spec):
@@ -182,8 +193,6 @@ def _make_backup(spec: TaskSpec, runtime_dir: Path, target: Path) -> dict:
     _write_new(partial / f".{MANIFEST}.tmp", (json.dumps(manifest, indent=2) + "\n").encode())
     os.replace(partial / f".{MANIFEST}.tmp", partial / MANIFEST)
     _fsync_dir(partial)
-    partial.rename(folder)
-    _fsync_dir(target)
     return manifest
 
 

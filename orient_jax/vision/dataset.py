@@ -171,6 +171,12 @@ def check_spec(meta: dict, root: Path, spec) -> None:
             f"{root} was rendered for {rendered} ({meta.get('spec')}), not for {spec.name!r} ({now}); render a "
             f"dataset for it: `{fix_command(root, {**meta, 'task': spec.name})}` into an empty directory"
         )
+    if meta.get("image_size") != spec.camera.resolution:
+        raise DatasetError(
+            f"{root} holds {meta.get('image_size')}-pixel images, but {spec.name!r} takes "
+            f"{spec.camera.resolution}-pixel ones; render a dataset for it: "
+            f"`{fix_command(root, {**meta, 'task': spec.name})}` into an empty directory"
+        )
 
 
 def read_manifest(root: Path) -> dict:

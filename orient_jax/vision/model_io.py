@@ -32,9 +32,9 @@ def save(
     return bundle_io.write(directory, "model", payload, info)
 
 
-def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
-    """The model in eval mode, from a model folder, a run directory (``RUN/model``), or
-    the shipped model when ``path`` is None. ``info["task"]`` names its task profile."""
+def read_info(path: str | Path | None) -> tuple[Path, dict]:
+    """A model folder's (or run's, or the shipped model's) ``model.json``, checked for the
+    fields every loader needs; reads no arrays."""
     path, info = bundle_io.read_info(
         paths.SHIPPED_POSE_MODEL if path is None else path,
         "model",
@@ -42,10 +42,31 @@ def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
         "orientation model",
         "train one with `python -m experiments.train vision --config cpu`",
     )
-    where = path / "model.json"
     missing = [k for k in ("task", "image_size") if k not in info]
     if missing:
-        raise ValueError(f"{where} lacks {', '.join(missing)}: it does not say which task profile it was trained for")
+        raise ValueError(
+            f"{path / 'model.json'} lacks {', '.join(missing)}: it does not say which task profile it was trained for"
+        )
+    return path, info
+
+
+def check_compatible(path: str | Path, config: ModelConfig, image_size: int) -> dict:
+    """A model to start from (``init_from``) must have the architecture and the image size
+    of the run it starts; its info, or one ``ValueError`` naming both."""
+    _, info = read_info(path)
+    if info["model"] != config_lib.to_dict(config) or info["image_size"] != image_size:
+        raise ValueError(
+            f"init_from={path} holds {info['model']} on {info['image_size']}-pixel images, but this run trains "
+            f"{config_lib.to_dict(config)} on {image_size}-pixel images"
+        )
+    return info
+
+
+def load(path: str | Path | None = None) -> tuple[PoseNet, dict]:
+    """The model in eval mode, from a model folder, a run directory (``RUN/model``), or
+    the shipped model when ``path`` is None. ``info["task"]`` names its task profile."""
+    path, info = read_info(path)
+    where = path / "model.json"
     config = config_lib.from_dict(ModelConfig, info["model"], where=f"{where}:model")
     model = PoseNet(config, int(info["image_size"]), rngs=nnx.Rngs(0))
     graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)

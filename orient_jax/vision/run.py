@@ -20,10 +20,13 @@ from orient_jax.vision.config import VisionExperiment
 
 def check_inputs(exp: VisionExperiment, evaluate: bool = True) -> None:
     """The training set (and, when the run ends with an evaluation, the test set) must be
-    complete datasets rendered for the experiment's profile; checked from their manifests
-    before a run directory exists (the shards' checksums are checked as they load)."""
+    complete datasets rendered for the experiment's profile, and a model to start from
+    must fit it; checked from their manifests and ``model.json`` before a run directory
+    exists (the shards' checksums are checked as they load)."""
     for root in (exp.data, exp.test_data) if evaluate else (exp.data,):
         dataset.check_spec(dataset.read_manifest(Path(root)), Path(root), exp.spec)
+    if exp.init_from:  # a model to start from must fit the run's architecture and image size
+        model_io.check_compatible(exp.init_from, exp.model, exp.spec.camera.resolution)
 
 
 def train_run(exp: VisionExperiment, preset: str, run_dir: Path, stop_after: int | None = None, progress=True):

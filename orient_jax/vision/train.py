@@ -30,7 +30,7 @@ from flax import nnx, struct
 from tqdm import tqdm
 
 from orient_jax import quat
-from orient_jax.core import dataclass_config, loop
+from orient_jax.core import loop
 from orient_jax.core.trainer import Trainer, eager, jitted
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.vision import data as data_lib
@@ -72,12 +72,8 @@ class VisionTrainer(Trainer):
         seed = int(jax.random.randint(key_model, (), 0, 2**31 - 1))
         model = PoseNet(config.model, size, rngs=nnx.Rngs(seed))
         if config.init_from:
-            model, info = model_io.load(config.init_from)
-            if info["model"] != dataclass_config.to_dict(config.model) or info["image_size"] != size:
-                raise ValueError(
-                    f"init_from={config.init_from} holds a different architecture: {info['model']} on "
-                    f"{info['image_size']}-pixel images"
-                )
+            model_io.check_compatible(config.init_from, config.model, size)
+            model, _ = model_io.load(config.init_from)
         _, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
         return TrainState(params, batch_stats, self.optimizer.init(params), key_run, jnp.zeros((), jnp.int32))
 

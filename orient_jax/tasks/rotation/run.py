@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orient_jax import profiles
+from orient_jax.agents.ppo import memory
 from orient_jax.agents.ppo.networks import make_policy
 from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.agents.ppo.program import PPOProgram
@@ -28,8 +29,9 @@ def build_trainer(exp: RotationExperiment) -> PPOTrainer:
 
 def check_inputs(exp: RotationExperiment) -> None:
     """Read what the run will read (its noise model; the runtime's mesh for a profile that
-    uses one) by building its env: a bad file raises here, before a run directory exists."""
-    RotationEnv(exp.spec, exp.env)
+    uses one) by building its env, and check that its envs can fit on the device: a bad
+    file or an impossible ``ppo.num_envs`` raises here, before a run directory exists."""
+    memory.check_fits(RotationEnv(exp.spec, exp.env), exp.ppo)
 
 
 def load_run_config(run_dir: Path) -> RotationExperiment:
