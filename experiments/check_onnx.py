@@ -60,7 +60,7 @@ def check(args: argparse.Namespace, doc: json_output.Document) -> int:
     if not args.dir.is_dir():
         message = f"{args.dir} is not a directory; export with `python -m experiments.export --out {args.dir}`"
         print(f"error: {message}", file=sys.stderr)
-        doc.set({"ok": False, "directory": str(args.dir), "problems": [message]})
+        doc.set({"ok": False, "error": message, "directory": str(args.dir), "problems": [message]})
         return 2
     # The profile's two models (unless the folder holds only Humanoid policies), and the
     # Humanoid policies that have been exported here.

@@ -105,6 +105,30 @@ def test_loss_is_branching_double_dqn_with_mse(td_loss):
 
 
 @pytest.mark.unit
+def test_two_critics_act_on_their_mean_and_bootstrap_from_the_lowest():
+    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, td_loss="mean", critics=2)
+    net = make_q_network(4, 2, config.hidden_sizes, config.bins, -1.0, 1.0, critics=2)
+    trainer = make_trainer(None, config, net, episode_steps=10)
+    online, target = net.init(jax.random.PRNGKey(0)), net.init(jax.random.PRNGKey(1))
+    assert jax.tree.leaves(online)[0].shape[0] == 2  # the critics' params stack on a leading axis
+    obs = jax.random.normal(jax.random.PRNGKey(2), (5, 4))
+    both = np.asarray(net.ensemble(online, obs))  # [2, 5, 2, 3]
+    single = make_q_network(4, 2, config.hidden_sizes, config.bins, -1.0, 1.0)
+    for k in range(2):  # each critic is an independent single network
+        np.testing.assert_allclose(both[k], single.q_values(jax.tree.map(lambda p, k=k: p[k], online), obs), atol=1e-6)
+    assert not np.allclose(both[0], both[1])
+    np.testing.assert_allclose(net.q_values(online, obs), both.mean(0), atol=1e-6)
+
+    batch = {"return": jnp.arange(5.0), "next_obs": obs, "discount": jnp.array([0.9, 0.0, 0.81, 0.9, 0.9])}
+    stats = RunningStats(jnp.zeros(4), jnp.ones(4), jnp.ones(()))
+    y = np.asarray(trainer.td_target(online, target, batch, jnp.asarray(0.5), stats))
+    pick = both.mean(0).argmax(-1)  # the online critics' mean chooses
+    values = np.take_along_axis(np.asarray(net.ensemble(target, obs)), pick[None, ..., None], -1)[..., 0].mean(-1)
+    np.testing.assert_allclose(y, 0.5 * np.arange(5.0) + np.asarray(batch["discount"]) * values.min(0), rtol=1e-5)
+    assert (values[0] != values[1]).all()  # so the min is a real choice
+
+
+@pytest.mark.unit
 def test_layer_norm_trunk_ignores_the_scale_of_each_layer():
     net = make_q_network(6, 3, (16, 16), bins=5, low=-0.4, high=0.4, layer_norm=True)
     params = net.init(jax.random.PRNGKey(0))

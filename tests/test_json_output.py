@@ -89,9 +89,12 @@ def test_check_onnx_stdout_is_one_document(capfd, tmp_path):
     assert check_onnx.main([str(ROOT / "web/public/models"), "--json"]) == 0
     out, err = capfd.readouterr()
     assert json.loads(out)["ok"] is True and err  # the human report went to stderr
-    assert check_onnx.main([str(tmp_path / "absent"), "--json"]) == 2
-    out, err = capfd.readouterr()
-    assert json.loads(out)["ok"] is False and err.startswith("error:")
+    # A missing folder and an unknown task fail alike: exit 2, one error line, {"ok": false, "error"}.
+    for args in ([str(tmp_path / "absent")], [str(ROOT / "web/public/models"), "--task", "nope"]):
+        assert check_onnx.main([*args, "--json"]) == 2
+        out, err = capfd.readouterr()
+        doc = json.loads(out)
+        assert doc["ok"] is False and err == f"error: {doc['error']}\n"
 
 
 @pytest.mark.integration

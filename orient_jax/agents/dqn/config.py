@@ -32,6 +32,9 @@ class DQNConfig:
     # Q is the mean of the chosen bins' values and that mean regresses on it (Seyde et al.'s DecQN)
     td_loss: str = "branch"
     double_q: bool = True  # pick next actions with the online net, value them with the target net
+    # Independent Q networks; with 2 or more the TD target is the lowest critic's value of the
+    # chosen next action (clipped double Q, Fujimoto et al., 2018) and acting uses their mean.
+    critics: int = 1
     steps_per_call: int = 200  # vector env steps per jitted call (host logging granularity)
     # Host envs (env.physics="native", orient_jax.agents.dqn.host) only: the run's length in
     # env steps, per-env Ape-X exploration (env i of N: eps_start ** (1 + eps_alpha * i / (N - 1)),
@@ -47,7 +50,7 @@ class DQNConfig:
 
     def __post_init__(self):
         positive = (
-            "bins", "buffer_size", "batch_size", "episodes", "num_envs",
+            "bins", "buffer_size", "batch_size", "episodes", "num_envs", "critics",
             "updates_per_step", "steps_per_call", "n_step", "total_env_steps", "validate_episodes",
         )  # fmt: skip
         for name in positive:

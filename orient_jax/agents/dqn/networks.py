@@ -4,6 +4,11 @@ A shared ReLU trunk feeds one linear head per action dimension; head ``d`` score
 the ``bins`` evenly spaced values of dimension ``d``. The greedy action takes the
 arg-max of every head independently, so the output layer grows linearly with the
 number of dimensions instead of exponentially (Tavakoli et al., 2018).
+
+With ``critics > 1`` the network is an ensemble of independent branching networks whose
+params are stacked on a leading axis. Acting uses their mean; the TD target takes the
+lowest critic's value (clipped double Q, Fujimoto et al., 2018), which holds back the
+overestimation that a max over 17 heads of noisy values builds up.
 """
 
 from __future__ import annotations
@@ -50,16 +55,31 @@ class QNetwork:
     high: float = struct.field(pytree_node=False)
     dueling: bool = struct.field(pytree_node=False, default=False)
     layer_norm: bool = struct.field(pytree_node=False, default=False)
+    critics: int = struct.field(pytree_node=False, default=1)
 
     @property
     def module(self) -> BranchingQ:
         return BranchingQ(self.hidden_sizes, self.action_size, self.bins, self.dueling, self.layer_norm)
 
     def init(self, key: jax.Array) -> dict:
-        return self.module.init(key, jnp.zeros((1, self.obs_size)))
+        example = jnp.zeros((1, self.obs_size))
+        if self.critics == 1:  # the layout every single-critic policy was saved in
+            return self.module.init(key, example)
+        return jax.vmap(lambda k: self.module.init(k, example))(jax.random.split(key, self.critics))
+
+    def ensemble(self, params: dict, obs: jax.Array) -> jax.Array:
+        """Every critic's Q values [critics, ..., action_size, bins]."""
+        if self.critics == 1:
+            return self.module.apply(params, obs)[None]
+        # A loop of plain layers rather than a vmap: the exported graph stays dense layers only.
+        critic = lambda k: jax.tree.map(lambda p: p[k], params)  # noqa: E731
+        return jnp.stack([self.module.apply(critic(k), obs) for k in range(self.critics)])
 
     def q_values(self, params: dict, obs: jax.Array) -> jax.Array:
-        return self.module.apply(params, obs)
+        """The Q values acting uses [..., action_size, bins]: the critics' mean."""
+        if self.critics == 1:
+            return self.module.apply(params, obs)
+        return self.ensemble(params, obs).mean(axis=0)
 
     def to_action(self, bins: jax.Array) -> jax.Array:
         """Integer bins [..., act] -> continuous actions in [low, high]."""
@@ -85,6 +105,7 @@ class QNetwork:
             "high": self.high,
             "dueling": self.dueling,
             "layer_norm": self.layer_norm,
+            "critics": self.critics,
         }
 
 
@@ -97,8 +118,17 @@ def make_q_network(
     high: float,
     dueling: bool = False,
     layer_norm: bool = False,
+    critics: int = 1,
 ) -> QNetwork:
     hidden = tuple(int(h) for h in hidden_sizes)
     return QNetwork(
-        int(obs_size), int(action_size), hidden, int(bins), float(low), float(high), bool(dueling), bool(layer_norm)
+        int(obs_size),
+        int(action_size),
+        hidden,
+        int(bins),
+        float(low),
+        float(high),
+        bool(dueling),
+        bool(layer_norm),
+        int(critics),
     )

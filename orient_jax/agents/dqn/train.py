@@ -108,20 +108,26 @@ class QLearning:
             "discount": discount,
         }
 
-    def loss(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
-        """Branching double-DQN MSE on a batch from ``sample``."""
+    def td_target(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
+        """The n-step TD target [B]. The next action takes every head's arg-max (of the online
+        critics' mean with double Q, else of the target critics' mean); its value is the joint
+        value, the heads' mean, of the lowest target critic (of the only one, with one)."""
         c, net = self.config, self.network
-        obs = self._normalize(stats, batch["obs"])
         next_obs = self._normalize(stats, batch["next_obs"])
-        q_next_target = net.q_values(target_params, next_obs)  # [B, act, bins]
-        chooser = net.q_values(params, next_obs) if c.double_q else q_next_target
-        next_bins = jnp.argmax(chooser, axis=-1)
-        next_value = jnp.take_along_axis(q_next_target, next_bins[..., None], axis=-1)[..., 0].mean(axis=-1)
-        target = batch["return"] * reward_scale + batch["discount"] * next_value
-        target = jax.lax.stop_gradient(target)
-        q = net.q_values(params, obs)
-        q_taken = jnp.take_along_axis(q, batch["action"][..., None], axis=-1)[..., 0]  # [B, act]
-        if c.td_loss == "mean":  # one joint value, the mean over heads
+        q_next_target = net.ensemble(target_params, next_obs)  # [critics, B, act, bins]
+        chooser = net.q_values(params, next_obs) if c.double_q else q_next_target.mean(axis=0)
+        next_bins = jnp.argmax(chooser, axis=-1)  # [B, act]
+        chosen = jnp.take_along_axis(q_next_target, next_bins[None, ..., None], axis=-1)[..., 0]
+        next_value = chosen.mean(axis=-1).min(axis=0)
+        return jax.lax.stop_gradient(batch["return"] * reward_scale + batch["discount"] * next_value)
+
+    def loss(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
+        """Branching double-DQN MSE on a batch from ``sample``; every critic regresses on the
+        one target."""
+        target = self.td_target(params, target_params, batch, reward_scale, stats)
+        q = self.network.ensemble(params, self._normalize(stats, batch["obs"]))  # [critics, B, act, bins]
+        q_taken = jnp.take_along_axis(q, batch["action"][None, ..., None], axis=-1)[..., 0]  # [critics, B, act]
+        if self.config.td_loss == "mean":  # one joint value, the mean over heads
             loss = jnp.mean(jnp.square(q_taken.mean(axis=-1) - target))
         else:  # every head on its own
             loss = jnp.mean(jnp.square(q_taken - target[:, None]))

@@ -62,6 +62,7 @@ def make_dqn_network(exp: HumanoidExperiment):
         ACTION_LIMIT,
         exp.dqn.dueling,
         exp.dqn.layer_norm,
+        exp.dqn.critics,
     )
 
 
