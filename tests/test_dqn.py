@@ -74,9 +74,10 @@ def test_replay_buffer_samples_only_filled_slots():
 
 # -- the TD target ----------------------------------------------------------------------
 @pytest.mark.unit
+@pytest.mark.parametrize("td_error", ["squared", "huber"])
 @pytest.mark.parametrize("td_loss", ["branch", "mean"])
-def test_loss_is_branching_double_dqn_with_mse(td_loss):
-    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, td_loss=td_loss)
+def test_loss_is_branching_double_dqn_with_mse_or_huber(td_loss, td_error):
+    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, td_loss=td_loss, td_error=td_error)
     net = make_q_network(4, 2, config.hidden_sizes, config.bins, -1.0, 1.0)
     trainer = make_trainer(None, config, net, episode_steps=10)
     online, target = net.init(jax.random.PRNGKey(0)), net.init(jax.random.PRNGKey(1))
@@ -97,10 +98,12 @@ def test_loss_is_branching_double_dqn_with_mse(td_loss):
     next_value = np.take_along_axis(q_next_target, pick[..., None], -1)[..., 0].mean(-1)  # averaged over heads
     y = 0.5 * np.arange(5.0) + np.asarray(batch["discount"]) * next_value
     taken = np.take_along_axis(q(online, batch["obs"]), np.asarray(batch["action"])[..., None], -1)[..., 0]
-    if td_loss == "branch":  # every head regresses on the shared target
-        expected = np.mean((taken - y[:, None]) ** 2)
-    else:  # the joint value, the heads' mean, regresses on it
-        expected = np.mean((taken.mean(-1) - y) ** 2)
+    errors = taken - y[:, None] if td_loss == "branch" else taken.mean(-1) - y  # each head, or the heads' mean
+    if td_error == "squared":
+        expected = np.mean(errors**2)
+    else:  # squared within 1 of the target (halved), linear beyond
+        assert np.abs(errors).max() > 1.0  # both pieces are exercised
+        expected = np.mean(np.where(np.abs(errors) <= 1.0, 0.5 * errors**2, np.abs(errors) - 0.5))
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 

@@ -31,6 +31,10 @@ class DQNConfig:
     # "branch": every head regresses on the shared target (Tavakoli et al.); "mean": the joint
     # Q is the mean of the chosen bins' values and that mean regresses on it (Seyde et al.'s DecQN)
     td_loss: str = "branch"
+    # How a TD error is charged: "squared" (MSE), or "huber" (squared within 1 of the target,
+    # linear beyond, as DQN's own loss), which keeps the few large errors at a fall's
+    # cliff-edge from drowning the many small ones.
+    td_error: str = "squared"
     double_q: bool = True  # pick next actions with the online net, value them with the target net
     # Independent Q networks; with 2 or more the TD target is the lowest critic's value of the
     # chosen next action (clipped double Q, Fujimoto et al., 2018) and acting uses their mean.
@@ -68,6 +72,8 @@ class DQNConfig:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
         if self.td_loss not in ("branch", "mean"):
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
+        if self.td_error not in ("squared", "huber"):
+            raise ValueError(f"dqn.td_error must be 'squared' or 'huber', got {self.td_error!r}")
         if self.explore not in ("uniform", "nudge"):
             raise ValueError(f"dqn.explore must be 'uniform' or 'nudge', got {self.explore!r}")
         if not self.reward_scale > 0:

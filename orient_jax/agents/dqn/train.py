@@ -122,15 +122,16 @@ class QLearning:
         return jax.lax.stop_gradient(batch["return"] * reward_scale + batch["discount"] * next_value)
 
     def loss(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
-        """Branching double-DQN MSE on a batch from ``sample``; every critic regresses on the
-        one target."""
+        """Branching double-DQN loss (MSE, or Huber) on a batch from ``sample``; every critic
+        regresses on the one target."""
         target = self.td_target(params, target_params, batch, reward_scale, stats)
         q = self.network.ensemble(params, self._normalize(stats, batch["obs"]))  # [critics, B, act, bins]
         q_taken = jnp.take_along_axis(q, batch["action"][None, ..., None], axis=-1)[..., 0]  # [critics, B, act]
+        charge = jnp.square if self.config.td_error == "squared" else lambda e: optax.huber_loss(e, delta=1.0)
         if self.config.td_loss == "mean":  # one joint value, the mean over heads
-            loss = jnp.mean(jnp.square(q_taken.mean(axis=-1) - target))
+            loss = jnp.mean(charge(q_taken.mean(axis=-1) - target))
         else:  # every head on its own
-            loss = jnp.mean(jnp.square(q_taken - target[:, None]))
+            loss = jnp.mean(charge(q_taken - target[:, None]))
         return loss, {"loss": loss, "q": q_taken.mean()}
 
     def _learn(self, state, key: jax.Array, updates: int):
