@@ -8,6 +8,8 @@
 #                   on a machine where `nvidia-smi -L` lists a GPU it adds the CUDA 12 build of the
 #                   same JAX (requirements-cuda.txt); ACCEL=cpu or ACCEL=cuda chooses by hand
 #   make test-fast  the unit tier only (pytest -m unit, and the web unit tests): under a minute
+#   make tensorboard RUN=DIR   serve a run's live curves (DIR/tensorboard, written as it trains)
+#                   on 127.0.0.1:6006 (TB_PORT=...); RUN=runs serves every run below runs/
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -21,7 +23,7 @@ PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check $(if 
 export PYTHONUNBUFFERED := 1
 export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
-.PHONY: setup demo test test-fast lint spec clean export gpu-figures gpu-physics gpu-rotation gpu-humanoid \
+.PHONY: setup demo test test-fast lint spec clean export tensorboard gpu-figures gpu-physics gpu-rotation gpu-humanoid \
 	gpu-results wheelhouse gpu-wheels gpu-deps
 
 setup: $(STAMP)
@@ -71,6 +73,12 @@ test-fast: setup web-deps
 DEMO_SERVE ?= 1
 demo: setup render-setup web-deps
 	$(PYTHON) -m experiments.demo --port $(WEB_PORT) --host $(WEB_HOST) $(if $(filter 0,$(DEMO_SERVE)),--no-serve)
+
+TB_PORT ?= 6006
+tensorboard: setup
+	@test -n "$(RUN)" || { echo "error: pass RUN=DIR, a run directory (or a folder of them, such as runs)"; exit 2; }
+	@test -d "$(RUN)" || { echo "error: $(RUN) is not a folder; train a run first"; exit 2; }
+	$(VENV)/bin/tensorboard --logdir "$(RUN)" --host 127.0.0.1 --port $(TB_PORT)
 
 # Re-export web/public/models (pose.onnx, policy.onnx, task.json, manifest.json) from the shipped models.
 export: setup

@@ -125,7 +125,8 @@ KINDS: dict[str, RunKind] = {
     "rotation": RunKind(
         name="rotation",
         about="re-orientation policy with PPO. A run directory holds config.json, meta.json (seed, git SHA, "
-        "versions), metrics.jsonl, learning_curve.png, checkpoints/, policy/ and eval.json.",
+        "versions), metrics.jsonl (its figures also in tensorboard/), learning_curve.png, checkpoints/, "
+        "policy/ and eval.json.",
         experiment=RotationExperiment,
         presets=rotation_presets.PRESETS,
         unit="updates",

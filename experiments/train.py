@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def train(kind, args: argparse.Namespace) -> int:
-    from orient_jax.core import runs
+    from orient_jax.core import runs, tensorboard
     from orient_jax.core.checkpointing import CheckpointError
     from orient_jax.vision.dataset import DatasetError
 
@@ -104,6 +104,7 @@ def train(kind, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     if result is not None:
+        tensorboard.write_final(run_dir, result)
         print(json.dumps(result))
     return 0
 

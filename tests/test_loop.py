@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from orient_jax.core import dataclass_config as config_lib
-from orient_jax.core import loop, runs
+from orient_jax.core import loop, runs, tensorboard
 from orient_jax.core.checkpointing import Checkpoints
 
 pytestmark = pytest.mark.unit
@@ -172,3 +172,32 @@ def test_a_field_added_since_a_run_started_is_no_difference():
     other = runs.config_record(config_lib.apply_overrides(exp, ["dqn.explore=nudge"]), "dqn_native")
     assert not runs.same_experiment(older, other)
     assert runs.differing_keys(older["experiment"], other["experiment"]) == ["dqn.explore"]
+
+
+def tensorboard_scalars(run_dir) -> dict[str, list[tuple[int, float]]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir / tensorboard.DIRECTORY))
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+
+
+def test_every_numeric_figure_goes_to_tensorboard_and_a_resume_purges_what_it_redoes(tmp_path):
+    straight = tmp_path / "straight"
+    loop.run(Counter(), straight, CONFIG, checkpoint_every=4, progress=False)
+    events = tensorboard_scalars(straight)
+    assert set(events) == {"value", "wall_s", "steps_per_s"}  # "even" is a bool, not a curve
+    assert events["value"] == [(2, 2.0), (4, 4.0), (6, 6.0), (7, 7.0)]  # at each row's update
+
+    parted = tmp_path / "parted"
+    loop.run(Counter(), parted, CONFIG, checkpoint_every=4, stop_after=3, progress=False)
+    crashed = tensorboard.Events(parted)  # a process killed after update 5, its checkpoint still at 3
+    crashed.write({"value": 99.0}, 5)
+    crashed.close()
+    loop.run(Counter(), parted, CONFIG, checkpoint_every=4, progress=False)
+    assert tensorboard_scalars(parted)["value"] == [(2, 2.0), (3, 3.0), (5, 5.0), (7, 7.0)]  # 99 is gone
+
+    tensorboard.write_final(parted, {"success_rate": 0.5, "episodes": 8, "note": "text", "nested": {"p95": 1.5}})
+    final = tensorboard_scalars(parted)
+    assert final["eval/success_rate"] == [(7, 0.5)] and final["eval/nested/p95"] == [(7, 1.5)]
+    assert "eval/note" not in final

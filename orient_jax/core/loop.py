@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from tqdm import tqdm
 
-from orient_jax.core import runs
+from orient_jax.core import runs, tensorboard
 from orient_jax.core.checkpointing import Checkpoints
 
 METRICS = "metrics"  # the log every program has: metrics.jsonl
@@ -126,6 +126,7 @@ def run(
         print(f"resumed {run_dir} at {program.unit} {start}")
     program.resumed({name: log.read() for name, log in logs.items()})
     stop = stop_after if stop_after is not None else float("inf")
+    events = tensorboard.Events(run_dir, resumed_at=start) if writer else None  # a view of metrics.jsonl
 
     def finished() -> bool:
         return program.progress(state, step) >= program.total
@@ -164,6 +165,8 @@ def run(
                 for name, log_rows in rows.items():  # before advancing: a checkpoint never lacks its rows
                     for row in log_rows if writer else ():
                         logs[name].write({"update": done.step, **row})
+                for row in rows.get(METRICS, []) if writer else ():
+                    events.write(row, done.step)
                 before = program.progress(state, step)
                 state, step = done.state, done.step
                 bar.update(min(program.progress(state, step), program.total) - min(before, program.total))
@@ -182,6 +185,8 @@ def run(
         finally:
             bar.close()
             ckpt.close()
+            if events is not None:
+                events.close()
             if writer:
                 curve = run_dir / "learning_curve.png"
                 runs.plot_curves(logs[METRICS].read(), program.curve_keys, curve, program.curve_x)
