@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -129,6 +130,31 @@ def test_two_critics_act_on_their_mean_and_bootstrap_from_the_lowest():
     values = np.take_along_axis(np.asarray(net.ensemble(target, obs)), pick[None, ..., None], -1)[..., 0].mean(-1)
     np.testing.assert_allclose(y, 0.5 * np.arange(5.0) + np.asarray(batch["discount"]) * values.min(0), rtol=1e-5)
     assert (values[0] != values[1]).all()  # so the min is a real choice
+
+
+@pytest.mark.unit
+def test_advantage_learning_charges_the_taken_action_its_shortfall_from_the_greedy_one():
+    config = DQNConfig(hidden_sizes=(8,), bins=3, gamma=0.9, critics=2)
+    net = make_q_network(4, 2, config.hidden_sizes, config.bins, -1.0, 1.0, critics=2)
+    plain = make_trainer(None, config, net, episode_steps=10)
+    gap = make_trainer(None, dataclasses.replace(config, action_gap=0.8), net, episode_steps=10)
+    online, target = net.init(jax.random.PRNGKey(0)), net.init(jax.random.PRNGKey(1))
+    obs = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
+    q_now = np.asarray(net.q_values(target, obs))  # the target critics' mean at the first state
+    greedy = q_now.argmax(-1)
+    action = greedy.copy()
+    action[3:, 0] = (greedy[3:, 0] + 1) % 3  # rows 3-5 leave the greedy bin on the first head
+    batch = {"obs": obs, "action": jnp.asarray(action), "return": jnp.ones(6), "next_obs": obs[::-1],
+             "discount": jnp.full(6, 0.9)}  # fmt: skip
+    stats = RunningStats(jnp.zeros(4), jnp.ones(4), jnp.ones(()))
+    y_plain = np.asarray(plain.td_target(online, target, batch, jnp.asarray(1.0), stats))
+    y_gap = np.asarray(gap.td_target(online, target, batch, jnp.asarray(1.0), stats))
+    shortfall = (q_now.max(-1) - np.take_along_axis(q_now, action[..., None], -1)[..., 0]).mean(-1)
+    np.testing.assert_allclose(y_gap, y_plain - 0.8 * shortfall, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y_gap[:3], y_plain[:3], atol=1e-6)  # the greedy action is not charged
+    assert (y_gap[3:] < y_plain[3:]).all()
+    with pytest.raises(ValueError, match="action_gap must be in"):
+        DQNConfig(action_gap=1.0)
 
 
 @pytest.mark.unit

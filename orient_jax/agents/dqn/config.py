@@ -35,6 +35,11 @@ class DQNConfig:
     # linear beyond, as DQN's own loss), which keeps the few large errors at a fall's
     # cliff-edge from drowning the many small ones.
     td_error: str = "squared"
+    # Advantage learning (Baird, 1999; Bellemare et al., 2016): the target is lowered by
+    # action_gap times how far the taken action falls short of the greedy one in the target
+    # critics' eyes, which widens the gap between the best bin and the rest so that noise in
+    # the values stops flipping the greedy choice. 0: plain Q-learning.
+    action_gap: float = 0.0
     double_q: bool = True  # pick next actions with the online net, value them with the target net
     # Independent Q networks; with 2 or more the TD target is the lowest critic's value of the
     # chosen next action (clipped double Q, Fujimoto et al., 2018) and acting uses their mean.
@@ -72,6 +77,8 @@ class DQNConfig:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
         if self.td_loss not in ("branch", "mean"):
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
+        if not 0 <= self.action_gap < 1:
+            raise ValueError(f"dqn.action_gap must be in [0, 1), got {self.action_gap}")
         if self.td_error not in ("squared", "huber"):
             raise ValueError(f"dqn.td_error must be 'squared' or 'huber', got {self.td_error!r}")
         if self.explore not in ("uniform", "nudge"):

@@ -111,7 +111,9 @@ class QLearning:
     def td_target(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
         """The n-step TD target [B]. The next action takes every head's arg-max (of the online
         critics' mean with double Q, else of the target critics' mean); its value is the joint
-        value, the heads' mean, of the lowest target critic (of the only one, with one)."""
+        value, the heads' mean, of the lowest target critic (of the only one, with one). With
+        ``action_gap`` the target is lowered by that fraction of the taken action's shortfall
+        from the greedy one at the first state (heads' mean of the target critics' mean)."""
         c, net = self.config, self.network
         next_obs = self._normalize(stats, batch["next_obs"])
         q_next_target = net.ensemble(target_params, next_obs)  # [critics, B, act, bins]
@@ -119,7 +121,12 @@ class QLearning:
         next_bins = jnp.argmax(chooser, axis=-1)  # [B, act]
         chosen = jnp.take_along_axis(q_next_target, next_bins[None, ..., None], axis=-1)[..., 0]
         next_value = chosen.mean(axis=-1).min(axis=0)
-        return jax.lax.stop_gradient(batch["return"] * reward_scale + batch["discount"] * next_value)
+        target = batch["return"] * reward_scale + batch["discount"] * next_value
+        if c.action_gap:  # advantage learning: charge the taken action its shortfall from the greedy one
+            q_now = net.ensemble(target_params, self._normalize(stats, batch["obs"])).mean(axis=0)  # [B, act, bins]
+            taken = jnp.take_along_axis(q_now, batch["action"][..., None], axis=-1)[..., 0]
+            target = target - c.action_gap * (q_now.max(axis=-1) - taken).mean(axis=-1)
+        return jax.lax.stop_gradient(target)
 
     def loss(self, params: dict, target_params: dict, batch: dict, reward_scale: jax.Array, stats: RunningStats):
         """Branching double-DQN loss (MSE, or Huber) on a batch from ``sample``; every critic
