@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every experiments script with --json, and the test that parses its whole stdout.
 COVERED = {
     "check_onnx": "tests/test_json_output.py::test_check_onnx_stdout_is_one_document",
+    "compare": "tests/test_compare.py::test_json_prints_one_document_and_the_table_goes_to_stderr",
     "evaluate": "tests/test_eval_rotation.py::test_eval_script_json_on_shipped_policy",  # and vision's:
     # tests/test_vision.py::test_eval_writes_figures_and_an_error_model_the_env_loads
     "export": "tests/test_json_output.py::test_export_stdout_is_one_document",
