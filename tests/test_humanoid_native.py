@@ -230,3 +230,40 @@ def test_nudge_exploration_moves_bins_by_one_and_warmup_is_uniform():
     warm = np.stack([np.asarray(learner.act(state.params, state.obs_stats, obs, state.key, t, eps, True))
                      for t in range(50)])  # fmt: skip
     assert set(np.unique(warm)) == set(range(5))  # uniform over every bin, whatever epsilon says
+
+
+@pytest.mark.unit
+def test_policy_ema_acts_and_is_saved_as_a_polyak_average_of_the_params(tmp_path):
+    import optax
+
+    from orient_jax.agents.dqn.host import transition_example
+    from orient_jax.agents.dqn.policy_io import load_policy
+
+    exp = config_lib.apply_overrides(PRESETS.get("dqn_native_test"), ["dqn.policy_ema=0.01"])
+    c = exp.dqn
+    learner = humanoid_run.make_learner(c, humanoid_run.make_dqn_network(exp))
+    state = learner.init(jax.random.PRNGKey(0))
+    rng, n = np.random.default_rng(0), c.steps_per_call * c.num_envs
+    shapes = transition_example(376, 17)
+    updates = c.steps_per_call * c.updates_per_step
+    for _ in range(4):
+        chunk = {k: rng.integers(0, 3, (n, *v.shape)) if k == "action" else rng.normal(size=(n, *v.shape))
+                 for k, v in shapes.items()}  # fmt: skip
+        chunk.update(terminated=np.zeros(n), done=np.zeros(n), discounted=np.ones(n))
+        chunk = jax.tree.map(lambda x: np.asarray(x, np.int32 if x.dtype.kind == "i" else np.float32), chunk)
+        chunk["valid"] = np.ones((), bool)
+        before = jax.tree.map(np.asarray, state.policy_params)
+        state, metrics = learner.update(state, chunk)
+        learnt = np.isfinite(float(metrics["loss"]))
+        rate = 1.0 - (1.0 - c.policy_ema) ** updates if learnt else 0.0
+        want = optax.incremental_update(state.params, before, rate)
+        for a, b in zip(jax.tree.leaves(state.policy_params), jax.tree.leaves(want)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert learnt  # the buffer filled, and the last calls learnt
+    assert not np.allclose(jax.tree.leaves(state.policy_params)[0], jax.tree.leaves(state.params)[0])
+    assert learner.policy(state) is state.policy_params
+    program = humanoid_run.build_host_dqn(exp, tmp_path)
+    program.save(program.init().replace(learner=state), 1)
+    _, saved, _, _ = load_policy(tmp_path / "policy")
+    for a, b in zip(jax.tree.leaves(saved), jax.tree.leaves(state.policy_params)):
+        np.testing.assert_array_equal(a, b)

@@ -54,6 +54,9 @@ class DQNConfig:
     # "nudge" moves each dimension's greedy bin one step up or down with probability epsilon
     # (small, local changes, as Gaussian action noise makes in continuous control).
     explore: str = "uniform"
+    # Host envs only: act, validate and save with a Polyak average of the online params
+    # (rate policy_ema per gradient step) instead of the params themselves; 0: the params.
+    policy_ema: float = 0.0
     validate_every: int = 100_000  # 0: never
     validate_episodes: int = 4
 
@@ -77,6 +80,8 @@ class DQNConfig:
             raise ValueError("dqn epsilon schedule needs 0 <= eps_min <= eps_start <= 1 and 0 < eps_decay <= 1")
         if self.td_loss not in ("branch", "mean"):
             raise ValueError(f"dqn.td_loss must be 'branch' or 'mean', got {self.td_loss!r}")
+        if not 0 <= self.policy_ema < 1:
+            raise ValueError(f"dqn.policy_ema must be in [0, 1), got {self.policy_ema}")
         if not 0 <= self.action_gap < 1:
             raise ValueError(f"dqn.action_gap must be in [0, 1), got {self.action_gap}")
         if self.td_error not in ("squared", "huber"):

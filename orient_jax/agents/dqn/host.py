@@ -35,6 +35,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from flax import struct
 
 from orient_jax.agents.dqn.config import DQNConfig
@@ -59,6 +60,9 @@ class LearnerState:
     return_stats: RunningStats  # [1]: discounted returns, for reward scaling
     key: jax.Array
     grad_steps: jax.Array  # [] int32
+    # With config.policy_ema: a slow average of params that acts, is validated and is saved
+    # (None without it, so the checkpoints of runs without it keep their layout).
+    policy_params: dict | None = None
 
 
 def env_epsilons(config: DQNConfig) -> np.ndarray:
@@ -101,7 +105,12 @@ class HostQLearner(QLearning, Trainer):
             return_stats=RunningStats.create(1),
             key=key_train,
             grad_steps=jnp.zeros((), jnp.int32),
+            policy_params=params if c.policy_ema else None,
         )
+
+    def policy(self, state: LearnerState) -> dict:
+        """The params that act, are validated and are saved: the average with policy_ema."""
+        return state.policy_params if self.config.policy_ema else state.params
 
     def _update(self, state: LearnerState, chunk: dict) -> tuple[LearnerState, dict]:
         """``chunk``: the transitions (``transition_example``'s keys, rows [n, ...]), the
@@ -124,7 +133,13 @@ class HostQLearner(QLearning, Trainer):
         updates = c.steps_per_call * c.updates_per_step
         ready = valid & (state.buffer.size >= max(c.learning_starts, c.batch_size))
         nothing = {"loss": jnp.full((), jnp.nan), "q": jnp.full((), jnp.nan)}
-        return jax.lax.cond(ready, lambda s: self._learn(s, key_learn, updates), lambda s: (s, nothing), state)
+        state, metrics = jax.lax.cond(
+            ready, lambda s: self._learn(s, key_learn, updates), lambda s: (s, nothing), state
+        )
+        if c.policy_ema:  # per call, the rate that policy_ema per gradient step adds up to
+            rate = jnp.where(ready, 1.0 - (1.0 - c.policy_ema) ** updates, 0.0)
+            state = state.replace(policy_params=optax.incremental_update(state.params, state.policy_params, rate))
+        return state, metrics
 
     def _act(self, params: dict, stats: RunningStats, obs: jax.Array, key: jax.Array, step, eps, warmup):
         """Bins [envs, act] at vector step ``step``. During ``warmup`` every action is uniformly
@@ -260,7 +275,8 @@ class HostDQNProgram(loop.Program):
             raise KeyboardInterrupt("a signal during the last call")
         c = self.learner.config
         self.envs.set_state(jax.tree.map(np.asarray, state.envs))  # a restored run continues from here
-        acting = jax.tree.map(jnp.copy, (state.learner.params, state.learner.obs_stats))  # the learner donates its own
+        # Copies: the learner donates its own buffers.
+        acting = jax.tree.map(jnp.copy, (self.learner.policy(state.learner), state.learner.obs_stats))
         result: dict = {}
 
         def actor():
@@ -309,7 +325,7 @@ class HostDQNProgram(loop.Program):
     def _validate(self, learner: LearnerState, counters: np.ndarray, best: np.ndarray) -> dict:
         """The greedy policy on held-out episodes; a new best is exported to ``RUN/policy_best``
         (``best`` is updated in place)."""
-        net, params, stats = self.learner.network, learner.params, learner.obs_stats
+        net, params, stats = self.learner.network, self.learner.policy(learner), learner.obs_stats
         result = self.validate_fn(jax.jit(lambda obs: net.greedy(params, stats, obs)))
         if result["score"] > float(best):
             best[...] = result["score"]
@@ -320,7 +336,8 @@ class HostDQNProgram(loop.Program):
     def save(self, state: HostDQNState, step: int) -> None:
         c = self.learner.config
         meta = {"obs_norm": c.obs_norm, "seed": self.seed, "env_steps": int(np.asarray(state.counters)[0])}
-        save_policy(self.run_dir / "policy", self.learner.network, state.learner.params, state.learner.obs_stats, meta)
+        params, stats = self.learner.policy(state.learner), state.learner.obs_stats
+        save_policy(self.run_dir / "policy", self.learner.network, params, stats, meta)
 
     def postfix(self, row: dict) -> dict:
         out = {"sps": f"{row['steps_per_s']:,.0f}"}
