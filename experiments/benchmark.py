@@ -49,9 +49,12 @@ class Suite:
     humanoid_steps: int = 20
     humanoid_ppo: PPOConfig | None = None
     humanoid_ppo_updates: int = 2
+    # The native DQN's learner (dqn_native with each tuple of overrides), timed calls.
+    dqn_variants: tuple[tuple[str, ...], ...] = ()
+    dqn_calls: int = 4
 
 
-SECTIONS = ("env", "ppo", "ttt", "humanoid")
+SECTIONS = ("env", "ppo", "ttt", "humanoid", "dqn")
 
 # The Humanoid ``gpu`` preset's PPO shape (experiments/configs/humanoid.py).
 HUMANOID_GPU_PPO = humanoid_configs.PRESETS.get("gpu").ppo
@@ -102,6 +105,10 @@ SUITES = {
         humanoid_steps=2,
         humanoid_ppo=PPOConfig(num_envs=4, rollout_length=4, num_minibatches=2, update_epochs=1, hidden_sizes=(32, 32)),
         humanoid_ppo_updates=1,
+        dqn_variants=(
+            ("dqn.hidden_sizes=32,32", "dqn.steps_per_call=2", "dqn.updates_per_step=1", "dqn.batch_size=16"),
+        ),  # fmt: skip
+        dqn_calls=1,
     ),
     # 2 cores: MJX batches stay <= 1024 (XLA CPU can deadlock above).
     "cpu": Suite(
@@ -123,6 +130,7 @@ SUITES = {
         humanoid_batches=(32,),  # XLA on the CPU deadlocked on MJX Humanoid batches of 64 and 256
         humanoid_physics=("floor4", "lean", "lean4", "fast", "gymnasium"),
         humanoid_ppo=PPOConfig(num_envs=32, rollout_length=64, num_minibatches=4, update_epochs=4),
+        dqn_variants=((), ("dqn.critics=1",), ("dqn.hidden_sizes=256,256",), ("dqn.double_q=false",)),
     ),
     "gpu": GPU,
     # One GPU in at most 8 minutes: the figures the README quotes, and nothing else.
@@ -203,6 +211,17 @@ def markdown(results: dict) -> str:
             f"**{r['env_steps_per_s']:,.0f} env steps/s** ({r['physics_steps_per_s']:,.0f} physics steps/s), "
             f"compile {r['compile_s']:.1f} s"
         )
+    if results.get("dqn"):
+        lines += [
+            "",
+            "| Native DQN learner (`dqn_native` +) | Critics | Hidden | ms / gradient step | env steps/s it allows |",
+            "|---|---:|---|---:|---:|",
+        ]
+        for r in results["dqn"]:
+            lines.append(
+                f"| {' '.join(r['overrides']) or '(preset)'} | {r['critics']} | {r['hidden_sizes']} | "
+                f"{r['ms_per_grad_step']:.2f} | {r['env_steps_per_s_bound']:,.0f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=SECTIONS,
         action="append",
         help="run only this section (repeatable): env (env steps/s), ppo (trainer steps/s), ttt (time to 95 %%), "
-        "humanoid (Humanoid env steps/s per physics, with compile, and Humanoid PPO)",
+        "humanoid (Humanoid env steps/s per physics, with compile, and Humanoid PPO), dqn (the native DQN's "
+        "learner: ms per gradient step)",
     )
     parser.add_argument("--task", default="cube", help=f"task profile: {', '.join(profiles.names())}")
     parser.add_argument("--allow-cpu", action="store_true", help="run a GPU suite on the CPU anyway")
@@ -266,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     sections = [x for x in SECTIONS if x in (args.only or SECTIONS)]
     results = {"suite": args.suite, "sections": sections, "task": spec.name, "host": bench.host_description(),
-               "env": [], "ppo": [], "time_to_threshold": [], "humanoid": []}  # fmt: skip
+               "env": [], "ppo": [], "time_to_threshold": [], "humanoid": [], "dqn": []}  # fmt: skip
 
     jobs = []
     for name in bench.ENVS if "env" in sections else ():
@@ -303,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             exp = dataclasses.replace(exp, ppo=suite.humanoid_ppo)
             jobs.append(("humanoid", lambda: humanoid_bench.ppo_steps(exp, suite.humanoid_ppo_updates)))
+
+    for overrides in suite.dqn_variants if "dqn" in sections else ():
+        jobs.append(("dqn", lambda o=overrides: humanoid_bench.dqn_learner(o, suite.dqn_calls)))
 
     for section, job in tqdm(jobs, desc="benchmark", unit="job"):
         row = job()

@@ -66,6 +66,16 @@ def test_smoke_humanoid_section(root, tmp_path):
     assert "Humanoid physics" in md and "Humanoid PPO (lean" in md and "nan" not in md.lower()
 
 
+@pytest.mark.slow
+def test_smoke_dqn_section(root, tmp_path):
+    results, md = _smoke(root, tmp_path, "dqn")
+    (row,) = results["dqn"]
+    assert row["critics"] == 2 and row["hidden_sizes"] == [32, 32] and row["grad_steps_per_call"] == 2
+    assert row["ms_per_grad_step"] > 0 and row["env_steps_per_s_bound"] == pytest.approx(32 / row["s_per_call"])
+    assert not results["env"] and not results["humanoid"]
+    assert "Native DQN learner" in md and "nan" not in md.lower()
+
+
 @pytest.mark.e2e
 def test_a_gpu_suite_on_the_cpu_needs_allow_cpu(root, tmp_path):
     proc = subprocess.run(

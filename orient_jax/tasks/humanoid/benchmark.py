@@ -97,3 +97,55 @@ def _describe(m) -> dict:
         "ls_iterations": int(m.opt.ls_iterations),
         "tendons": int(m.ntendon),
     }
+
+
+def dqn_learner(overrides: tuple[str, ...], calls: int = 4) -> dict:
+    """The native DQN's learner alone (``orient_jax.agents.dqn.host``, the bottleneck of a run
+    on the CPU): seconds per call of ``steps_per_call * updates_per_step`` gradient steps on
+    random transitions, ``dqn_native`` with ``overrides`` (a 100k buffer: the cost does not
+    depend on its size)."""
+    import time
+
+    import numpy as np
+
+    from experiments.configs.humanoid import PRESETS
+    from orient_jax.agents.dqn.host import make_learner, transition_example
+    from orient_jax.core import dataclass_config
+    from orient_jax.tasks.humanoid.run import make_dqn_network
+
+    exp = dataclass_config.apply_overrides(
+        PRESETS.get("dqn_native"), ["dqn.buffer_size=100000", "dqn.learning_starts=1024", *overrides]
+    )
+    c = exp.dqn
+    learner = make_learner(c, make_dqn_network(exp))
+    state = learner.init(jax.random.PRNGKey(0))
+    n, rng = c.steps_per_call * c.num_envs, np.random.default_rng(0)
+    chunk = {k: rng.normal(size=(n, *v.shape)).astype(np.float32) for k, v in transition_example(376, 17).items()}
+    chunk.update(action=rng.integers(0, c.bins, (n, 17)).astype(np.int32), terminated=np.zeros(n, np.float32),
+                 done=np.zeros(n, np.float32), discounted=np.ones(n, np.float32), valid=np.ones((), bool))  # fmt: skip
+    t0 = time.perf_counter()
+    state, metrics = learner.update(state, chunk)
+    jax.block_until_ready(metrics)
+    compile_s = time.perf_counter() - t0
+    while int(state.buffer.size) < max(c.learning_starts, c.batch_size):
+        state, metrics = learner.update(state, chunk)  # until the calls learn
+    state, metrics = learner.update(state, chunk)
+    jax.block_until_ready(metrics)
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        state, metrics = learner.update(state, chunk)
+    jax.block_until_ready(metrics)
+    per_call = (time.perf_counter() - t0) / calls
+    grad_steps = c.steps_per_call * c.updates_per_step
+    return {
+        "kind": "dqn_learner",
+        "overrides": list(overrides),
+        "critics": c.critics,
+        "hidden_sizes": list(c.hidden_sizes),
+        "batch_size": c.batch_size,
+        "grad_steps_per_call": grad_steps,
+        "compile_s": compile_s,
+        "s_per_call": per_call,
+        "ms_per_grad_step": 1000 * per_call / grad_steps,
+        "env_steps_per_s_bound": n / per_call,  # the learner's pace: the actor runs beside it
+    }
