@@ -54,9 +54,9 @@ PRESETS = Presets(
         # The branching DQN that walks: Gymnasium's own physics (native MuJoCo on the host, 16
         # envs), a JAX learner beside it (orient_jax.agents.dqn.host). The seed's recipe grown
         # up (docs/humanoid.md): DecQN's mean-over-heads TD loss, 5 bins per motor, double Q
-        # over two critics (clipped: the lower one's value), 3-step returns, LayerNorm, a
-        # dueling value, a fixed reward scale, a 1M replay buffer, batch 256, Ape-X per-env
-        # exploration, 3 gradient steps per 8 env steps, 3M env steps.
+        # over two critics (clipped: the lower one's value), advantage learning (0.9), 3-step
+        # returns, LayerNorm, a dueling value, a fixed reward scale, a 1M replay buffer, batch
+        # 256, Ape-X per-env exploration, 3 gradient steps per 8 env steps, 3M env steps.
         "dqn_native": lambda: HumanoidExperiment(
             algo="dqn",
             env=HumanoidConfig(physics="native"),
@@ -65,6 +65,7 @@ PRESETS = Presets(
                 **DQN_CHOICES,
                 bins=5,
                 critics=2,
+                action_gap=0.9,
                 reward_norm=False,
                 reward_scale=0.1,
                 batch_size=256,
