@@ -123,7 +123,7 @@ def test_the_memory_bound_counts_every_env_state_and_the_rollout_observations():
     per_env = memory.state_bytes(state) + 10 * memory.state_bytes(state.obs)
     assert memory.state_bytes(state.obs) == 4 * state.obs.shape[-1] > 0
     assert memory.lower_bound(env, PPOConfig(num_envs=64, rollout_length=10, total_env_steps=640)) == 64 * per_env
-    too_many = (10 * memory.device_bytes(jax.devices()[0]) // per_env) // 8 * 8  # a batch the minibatches divide
+    too_many = (10 * memory.device_bytes(jax.local_devices()[0]) // per_env) // 8 * 8  # a batch the minibatches divide
     with pytest.raises(ValueError, match=rf"ppo.num_envs={too_many} needs at least .* GiB per device .* than the"):
         memory.check_fits(env, PPOConfig(num_envs=too_many, rollout_length=10, total_env_steps=10**15))
     memory.check_fits(env, PPOConfig(num_envs=64, rollout_length=10, total_env_steps=640))

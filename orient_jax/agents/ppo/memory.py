@@ -34,9 +34,12 @@ def lower_bound(env, config: PPOConfig) -> int:
 
 
 def device_bytes(device: jax.Device) -> int | None:
-    """The memory one device can hold: its allocator's limit on an accelerator, the
-    machine's physical memory on the CPU; None when neither is known."""
-    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    """The memory one device of this process can hold: its allocator's limit on an
+    accelerator, the machine's physical memory on the CPU; None when neither is known."""
+    try:
+        stats = device.memory_stats()
+    except (AttributeError, RuntimeError):  # no allocator statistics on this backend
+        stats = None
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])
     if device.platform == "cpu":
@@ -48,13 +51,14 @@ def device_bytes(device: jax.Device) -> int | None:
 
 
 def check_fits(env, config: PPOConfig) -> None:
-    devices = jax.devices()
-    limit = device_bytes(devices[0])
+    device = jax.local_devices()[0]  # memory is asked of a device this process owns
+    limit = device_bytes(device)
     if limit is None:
         return
-    need = lower_bound(env, config) / len(devices)  # the envs are split over every device
+    count = jax.device_count()  # the envs are split over every device of every process
+    need = lower_bound(env, config) / count
     if need > limit:
-        where = f"{len(devices)} x {devices[0].device_kind}" if len(devices) > 1 else devices[0].device_kind
+        where = f"{count} x {device.device_kind}" if count > 1 else device.device_kind
         raise ValueError(
             f"ppo.num_envs={config.num_envs} needs at least {need / GIB:,.1f} GiB per device (every env's state and "
             f"a {config.rollout_length}-step rollout of observations), more than the {limit / GIB:,.1f} GiB of "
