@@ -165,8 +165,8 @@ def run(
                 for name, log_rows in rows.items():  # before advancing: a checkpoint never lacks its rows
                     for row in log_rows if writer else ():
                         logs[name].write({"update": done.step, **row})
-                for row in rows.get(METRICS, []) if writer else ():
-                    events.write(row, done.step)
+                        if name == METRICS:
+                            events.write(row, done.step)
                 before = program.progress(state, step)
                 state, step = done.state, done.step
                 bar.update(min(program.progress(state, step), program.total) - min(before, program.total))
