@@ -56,7 +56,8 @@ PRESETS = Presets(
         # up (docs/humanoid.md): DecQN's mean-over-heads TD loss, 5 bins per motor, double Q
         # over two critics (clipped: the lower one's value), advantage learning (0.9), 3-step
         # returns, LayerNorm, a dueling value, a fixed reward scale, a 1M replay buffer, batch
-        # 256, Ape-X per-env exploration, 3 gradient steps per 8 env steps, 3M env steps.
+        # 256, Ape-X per-env exploration, 3 gradient steps per 8 env steps, 1.4M env steps (about
+        # 100 min on the 2-core CPU; docs/humanoid.md has the timed run).
         "dqn_native": lambda: HumanoidExperiment(
             algo="dqn",
             env=HumanoidConfig(physics="native"),
@@ -75,7 +76,7 @@ PRESETS = Presets(
                 updates_per_step=6,
                 learning_starts=20_000,
                 eps_start=0.4,
-                total_env_steps=3_000_000,
+                total_env_steps=1_400_000,
                 validate_every=100_000,
                 validate_episodes=8,
             ),
