@@ -64,10 +64,22 @@ def command(*argv: str | Path) -> Callable[[], None]:
     return run
 
 
-def render_stage(name: str, preset: str, render_python: Path, workers: int) -> stages.Stage:
+def render_stage(
+    name: str,
+    preset: str,
+    render_python: Path,
+    workers: int,
+    task: str = PROFILE,
+    runtime_dir: Path | None = None,
+    data_root: Path = Path("data"),
+) -> stages.Stage:
+    """``data_root/<preset>`` of task profile ``task``; a profile whose object is its runtime's
+    mesh reads it from ``runtime_dir``, and the mesh file is one of the stage's sources."""
     config = render_config.get_preset(preset)
-    out = Path("data") / preset
+    out = Path(data_root) / preset
     shards = tuple(dataset.shard_name(k) for k in range(config.num_shards))
+    mesh = profiles.get(task).runtime.mesh
+    runtime = ("--runtime-dir", Path(runtime_dir).resolve()) if runtime_dir is not None else ()
     return stages.Stage(
         name=name,
         out=out,
@@ -80,13 +92,15 @@ def render_stage(name: str, preset: str, render_python: Path, workers: int) -> s
             "--preset",
             preset,
             "--task",
-            PROFILE,
+            task,
             "--out",
             out,
             "--workers",
             workers,
-        ),
-        config={"render": dataclass_config.to_dict(config), "task": PROFILE},
+            *runtime,
+        ),  # fmt: skip
+        config={"render": dataclass_config.to_dict(config), "task": task},
+        sources=(Path(runtime_dir) / mesh,) if runtime_dir is not None and mesh else (),
         # The renderer resumes, re-checks every shard and refuses another config itself:
         # a data/<preset> rendered by `make data` is verified and kept, not thrown away.
         clean_on_stale=False,

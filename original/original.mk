@@ -1,5 +1,11 @@
 # Checks against the original, unchanged browser runtime (sagerkudrick/main-prediction-RL at
 # 6957ebb). The runtime is never fetched or copied here: pass the folder of your checkout.
+#   make original RUNTIME_DIR=DIR                    set everything up, then make the drop-in models
+#                                                    (experiments/original.py: renders, CNN, noise
+#                                                    model, PPO, export, verification in DIR's own
+#                                                    JS) and install them into DIR if every goal holds
+#   make original RUNTIME_DIR=DIR ORIGINAL_ARGS=--list     each stage's state, nothing run
+#   make original RUNTIME_DIR=DIR ORIGINAL_ARGS=--restore  DIR's own models back
 #   make original-deps                               npm ci in original/ (pinned cannon-es,
 #                                                    three and onnxruntime-web that its page loads)
 #   make original-check ORIGINAL_RUNTIME_DIR=DIR     the harness tests against that folder
@@ -15,7 +21,14 @@ ORIGINAL_EPISODES ?= 200
 ORIGINAL_FRAMES ?= 200
 ORIGINAL_PAGE_EPISODES ?= 10
 
-.PHONY: original-deps original-test original-check original-eval original-frames original-page
+.PHONY: original original-runtime-given original-deps original-test original-check original-eval original-frames original-page
+
+ORIGINAL_ARGS ?=
+original-runtime-given:
+	@test -n "$(RUNTIME_DIR)" || { echo "error: pass RUNTIME_DIR=DIR, the folder of your checkout of sagerkudrick/main-prediction-RL at 6957ebb (git clone https://github.com/sagerkudrick/main-prediction-RL DIR && git -C DIR checkout 6957ebb)" >&2; exit 2; }
+# The folder is asked for before anything is installed; its bytes are checked before any stage.
+original: original-runtime-given setup render-setup web-setup original-deps
+	$(PYTHON) -m experiments.original --runtime-dir $(abspath $(RUNTIME_DIR)) $(ORIGINAL_ARGS)
 
 original-deps: $(ORIGINAL_STAMP)
 

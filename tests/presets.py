@@ -92,3 +92,14 @@ humanoid.PRESETS.register(
         eval_episodes=4,
     ),
 )  # fmt: skip
+
+# `make original`'s pipeline (experiments/original.py) at test size: the original profile
+# (the tests' stand-in mesh), a tiny CNN from scratch and a few tiny PPO updates.
+vision.PRESETS.register(
+    "original_test",
+    lambda: dataclasses.replace(vision.PRESETS.get("test"), task="original", init_from=""),
+)
+rotation.PRESETS.register(
+    "original_test",
+    lambda: dataclasses.replace(rotation.PRESETS.get("test"), task="original", eval_episodes=8),
+)

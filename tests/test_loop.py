@@ -201,3 +201,34 @@ def test_every_numeric_figure_goes_to_tensorboard_and_a_resume_purges_what_it_re
     final = tensorboard_scalars(parted)
     assert final["eval/success_rate"] == [(7, 0.5)] and final["eval/nested/p95"] == [(7, 1.5)]
     assert "eval/note" not in final
+
+
+class StopsAtValue(Counter):
+    """The counter, stopped once ``value`` >= 4 in two rows in a row (rows at 2, 4, 6, ...)."""
+
+    def stop_early(self, rows):
+        return loop.HeldAtLeast("value", 4.0, 2)(rows)
+
+
+def test_an_early_stop_ends_the_run_where_the_rule_holds_and_a_resume_agrees(tmp_path, capsys):
+    program = StopsAtValue(total=20)
+    _, step = loop.run(program, tmp_path / "a", CONFIG, checkpoint_every=100, progress=False)
+    assert step == 6  # rows at 4 and 6 both hold
+    assert [r["value"] for r in rows(tmp_path / "a")] == [2.0, 4.0, 6.0]
+    assert "stopped early at step 6: value >= 4 in each of the last 2 rows" in capsys.readouterr().out
+    assert Checkpoints(tmp_path / "a" / "checkpoints").latest_step() == 6
+    # Run again: it stays stopped, writing nothing.
+    _, again = loop.run(StopsAtValue(total=20), tmp_path / "a", CONFIG, checkpoint_every=100, progress=False)
+    assert again == 6 and len(rows(tmp_path / "a")) == 3
+    # Interrupted before the rule held, then resumed: the same stop.
+    loop.run(StopsAtValue(total=20), tmp_path / "b", CONFIG, checkpoint_every=100, stop_after=4, progress=False)
+    _, resumed = loop.run(StopsAtValue(total=20), tmp_path / "b", CONFIG, checkpoint_every=100, progress=False)
+    assert resumed == 6 and [r["value"] for r in rows(tmp_path / "b")] == [2.0, 4.0, 6.0]
+
+
+def test_held_at_least_needs_every_recent_row_and_treats_a_missing_value_as_not_held():
+    rule = loop.HeldAtLeast("success_rate", 0.9, 3)
+    assert rule([{"success_rate": 0.95}] * 2) is None  # too few rows
+    assert rule([{"success_rate": 0.5}] + [{"success_rate": 0.95}] * 3) is not None
+    assert rule([{"success_rate": 0.95}, {"success_rate": None}, {"success_rate": 0.95}]) is None
+    assert rule([{"success_rate": 0.95}, {"success_rate": 0.89}, {"success_rate": 0.95}]) is None

@@ -19,11 +19,12 @@ def _write(path, *objects, noise="a human line first\n"):
 def test_the_keys_come_from_each_commands_last_line(tmp_path):
     node = _write(tmp_path / "n", {"episodes": 200, "upright": 199, "upright_rate": 0.995, "rows": [1, 2]})
     orig = _write(tmp_path / "o", {"episodes": 200, "upright": 196, "upright_rate": 0.98, "rows": []})
+    noisy = _write(tmp_path / "e", {"episodes": 200, "upright": 197, "upright_rate": 0.985, "rows": []})
     frames = _write(tmp_path / "f", {"frames": 200, "median_deg": 3.25, "p95_deg": 11.5, "problems": []})
     page = _write(tmp_path / "p", {"episodes": 10, "upright": 9, "problems": ["x"], "rows": [{"seed": 0}]})
     out = tmp_path / "r.json"
     assert original_results.main(["--node", str(node), "--node-original", str(orig), "--frames", str(frames),
-                                  "--page", str(page), "--out", str(out)]) == 0  # fmt: skip
+                                  "--page", str(page), "--node-noise", str(noisy), "--out", str(out)]) == 0  # fmt: skip
     got = json.loads(out.read_text())
     assert (got["node_upright_rate"], got["node_episodes"], got["node_upright_rate_original_models"]) == (
         0.995,
@@ -36,6 +37,7 @@ def test_the_keys_come_from_each_commands_last_line(tmp_path):
         9,
         10,
     )
+    assert (got["node_upright_rate_error_model"], got["node_episodes_error_model"]) == (0.985, 200)
     assert got["console_problems"] == 1
     assert "rows" not in got["details"]["node"] and got["details"]["page"]["rows"] == [{"seed": 0}]
 
@@ -52,3 +54,12 @@ def test_a_wrong_or_human_only_file_is_one_error_line(tmp_path, capsys):
     assert len(err) == 3 and all(line.startswith("error: ") for line in err)
     assert "not a JSON object" in err[0] and "median_deg" in err[1] and "missing" in err[2]
     assert not (tmp_path / "x").exists()
+
+
+def test_the_optional_runs_are_null_when_not_given(tmp_path):
+    node = _write(tmp_path / "n", {"episodes": 200, "upright": 199, "upright_rate": 0.995})
+    frames = _write(tmp_path / "f", {"frames": 200, "median_deg": 3.25, "p95_deg": 11.5, "problems": []})
+    page = _write(tmp_path / "p", {"episodes": 10, "upright": 9, "problems": [], "rows": []})
+    got = original_results.collect(node, frames, page)
+    assert got["node_upright_rate_error_model"] is None and got["node_upright_rate_original_models"] is None
+    assert got["details"]["node_error_model"] is None

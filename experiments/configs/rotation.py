@@ -27,6 +27,19 @@ PRESETS = Presets(
             ),
             checkpoint_every=25,
         ),
+        # `make original` (experiments/original.py) on the 2-core CPU: the original runtime's
+        # motor and page (task=original; the pipeline adds env.runtime_dir and the CNN's
+        # env.noise_model), the cpu preset's batch, stopped once 95 % of training episodes
+        # end upright in 10 updates in a row (at most 10M env steps).
+        "original_cpu": lambda: RotationExperiment(
+            task="original",
+            ppo=PPOConfig(
+                num_envs=1024, rollout_length=32, num_minibatches=8, update_epochs=4, total_env_steps=10_000_000
+            ),
+            checkpoint_every=10,
+            stop_success=0.95,
+            stop_updates=10,
+        ),
         # Thousands of envs for one GPU (or several: envs are sharded over devices).
         "gpu": lambda: RotationExperiment(
             ppo=PPOConfig(

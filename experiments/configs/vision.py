@@ -30,6 +30,18 @@ PRESETS = Presets(
         "original": lambda: VisionExperiment(
             task="original", data="data/original", test_data="data/original-test", epochs=20
         ),
+        # `make original` (experiments/original.py): the cube CNN's weights (models/pose, the
+        # same network and image size) fine-tuned on 6,144 renders of the motor.
+        "original_pipeline": lambda: VisionExperiment(
+            task="original",
+            data="data/original-pipeline",
+            test_data="data/original-pipeline-test",
+            val_count=512,
+            init_from="models/pose",
+            epochs=12,
+            warmup_steps=100,
+            log_every=20,
+        ),
     },
     gpu={"gpu"},  # the train command refuses it on the CPU without --allow-cpu
 )

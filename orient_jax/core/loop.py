@@ -15,6 +15,9 @@ everything else, the same way for all of them:
   the wall time so far and the program's rate) and any other JSONL logs the program
   names, every row keyed by ``update``, the step it ends;
 * the **progress bar**, and the learning-curve PNG when the loop ends;
+* **early stops**: a program may end before its total (``Program.stop_early``, e.g.
+  ``HeldAtLeast``: a metric held above a bar); the rule reads the metrics rows, so a
+  resumed run stops where an uninterrupted one would, and a stopped one stays stopped;
 * **divergence**: a row with a NaN or infinite number stops the run (``NonFiniteMetric``,
   naming the step and the metric) before anything of that step is written or saved, so
   the run keeps its last good checkpoint and its logs stay valid JSON. A metric with no
@@ -30,6 +33,7 @@ jitted calls, vision: gradient steps). A chunk advances it by one or more.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -92,6 +96,27 @@ class Program:
         """What the progress bar shows of a metrics row."""
         return {}
 
+    def stop_early(self, rows: list[dict]) -> str | None:
+        """Why the run ends before ``total``, judged from every metrics row so far (read before
+        each chunk, so a finished run that is run again stops at once); None: go on."""
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldAtLeast:
+    """An early stop: ``metric`` at least ``threshold`` in each of the last ``rows`` metrics rows
+    (a row without a value for it, None, breaks the streak)."""
+
+    metric: str
+    threshold: float
+    rows: int
+
+    def __call__(self, rows: list[dict]) -> str | None:
+        last = rows[-self.rows :]
+        if len(last) < self.rows or any((r.get(self.metric) is None or r[self.metric] < self.threshold) for r in last):
+            return None
+        return f"{self.metric} >= {self.threshold:g} in each of the last {self.rows} rows"
+
 
 class NonFiniteMetric(ValueError):
     """A training metric came out NaN or infinite: the run stops, keeping its checkpoints."""
@@ -120,7 +145,7 @@ def run(
         for log in logs.values():  # rows written after the checkpoint go; a fresh run starts them empty
             log.truncate_after(step)
     runs.barrier("logs_truncated")
-    previous = logs[METRICS].read()
+    previous = logs[METRICS].read()  # the metrics rows so far; each new one is appended
     elapsed = previous[-1]["wall_s"] if previous else 0.0
     if start is not None and writer:
         print(f"resumed {run_dir} at {program.unit} {start}")
@@ -139,9 +164,10 @@ def run(
     bar = tqdm(total=program.total, initial=min(program.progress(state, step), program.total), desc=program.name,
                disable=not (progress and writer), dynamic_ncols=True)  # fmt: skip
     t_last = time.perf_counter()
+    stopped = None
     with runs.sigterm_as_interrupt():
         try:
-            while not finished() and step < stop:
+            while not finished() and step < stop and (stopped := program.stop_early(previous)) is None:
                 done = program.chunk(state, step, stop)
                 now = time.perf_counter()
                 dt, t_last = now - t_last, now
@@ -167,6 +193,7 @@ def run(
                         logs[name].write({"update": done.step, **row})
                         if name == METRICS:
                             events.write(row, done.step)
+                previous.extend(rows.get(METRICS, ()))
                 before = program.progress(state, step)
                 state, step = done.state, done.step
                 bar.update(min(program.progress(state, step), program.total) - min(before, program.total))
@@ -174,6 +201,8 @@ def run(
                     bar.set_postfix(program.postfix(rows[METRICS][-1]))
                 if step % checkpoint_every == 0:
                     checkpoint()
+            if stopped is not None and writer:
+                print(f"stopped early at {program.unit} {step}: {stopped}")
             if ckpt.latest_step() != step:
                 checkpoint()  # the end of the run, or of this part of it
         except KeyboardInterrupt:

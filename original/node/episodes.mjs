@@ -3,10 +3,15 @@
 // is seeded, and the controller steps at its own cadence (the pose model every 5th
 // control step, INFERENCE_INTERVAL in index.html) with the RL policy on. The pose it is
 // given is the true one (the physics quaternion when the page would render the inference
-// image); the CNN is measured in Chromium instead.
+// image), or, with a noise model (`noise.mjs`), the true one turned by the CNN's measured
+// error, a fresh draw at each of those steps; the CNN itself is measured in Chromium.
 
+import { noisyPoses } from './noise.mjs';
 import { loadRuntime } from './runtime.mjs';
 import { seededRandom } from './rng.mjs';
+
+/** The seed of a drop's pose-noise generator: a stream apart from the physics' Math.random. */
+export const noiseSeed = (seed) => (seed ^ 0x6e6f6973) >>> 0;
 
 export const INFERENCE_INTERVAL = 5; // index.html: const INFERENCE_INTERVAL = 5
 export const CONTROL_HZ = 60; // index.html: FIXED_TIME_STEP = 1 / 60, one simulation.step each
@@ -21,10 +26,12 @@ function tiltDeg(q) {
 }
 
 /**
- * Run `episodes` seeded drops with the policy in `policyBytes` (ONNX).
+ * Run `episodes` seeded drops with the policy in `policyBytes` (ONNX). `noise`: the error
+ * model's quantiles in degrees (`loadNoiseModel`), or null for the true pose. `onDrop(row, k)`
+ * is called after the k-th drop (1-based).
  * Returns { episodes, upright, rows: [{seed, success, timeS, finalTiltDeg, maxAbsX, maxAbsZ}] }.
  */
-export async function runDrops({ runtimeDir, ort, policyBytes, mesh, episodes, seed0 = 0, success = DEFAULT_SUCCESS }) {
+export async function runDrops({ runtimeDir, ort, policyBytes, mesh, episodes, seed0 = 0, success = DEFAULT_SUCCESS, noise = null, onDrop = () => {} }) {
   const { simulation } = await loadRuntime(runtimeDir, ort);
   // The page loads its models on WebGPU only; which provider runs is not part of the
   // contract, so here the policy session is made on WASM and handed to the manager.
@@ -43,8 +50,10 @@ export async function runDrops({ runtimeDir, ort, policyBytes, mesh, episodes, s
       sim.inference.rlSession = session;
       sim.inference.isReady = true;
       const body = () => sim.physics.boxBody;
-      // The true pose, as the page's inference image shows it: the canonical physics quaternion.
-      sim.inference.predictPose = async () => ({ quaternion: sim.physics.getState().quaternion });
+      // The true pose, as the page's inference image shows it: the canonical physics quaternion,
+      // or that pose as the CNN's error model would report it.
+      const observe = noise ? noisyPoses(noise, noiseSeed(seed)) : (q) => q;
+      sim.inference.predictPose = async () => ({ quaternion: observe(sim.physics.getState().quaternion) });
       sim.physics.start();
       sim.physics.setMeshShape(mesh.vertices, mesh.indices);
       sim.start();
@@ -65,6 +74,7 @@ export async function runDrops({ runtimeDir, ort, policyBytes, mesh, episodes, s
         if (hold >= holdSteps) done = (step - holdSteps) / CONTROL_HZ;
       }
       rows.push({ seed, success: done !== null, timeS: done, finalTiltDeg: tiltDeg(body().quaternion), maxAbsX, maxAbsZ });
+      onDrop(rows.at(-1), rows.length);
     }
   } finally {
     Math.random = realRandom;

@@ -3,6 +3,7 @@ the policy exported into ``RUN/policy`` beside every checkpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -25,9 +26,11 @@ class PPOProgram(loop.Program):
         run_dir: Path,
         curve_keys: tuple[str, ...] = CURVE_KEYS,
         policy_meta: dict | None = None,
+        stop: Callable[[list[dict]], str | None] | None = None,
     ):
-        """``policy_meta``: recorded in the exported policy.json (e.g. the task it is for)."""
-        self.trainer, self.seed, self.run_dir = trainer, seed, Path(run_dir)
+        """``policy_meta``: recorded in the exported policy.json (e.g. the task it is for).
+        ``stop``: an early-stop rule over the metrics rows (``loop.HeldAtLeast``), or None."""
+        self.trainer, self.seed, self.run_dir, self.stop = trainer, seed, Path(run_dir), stop
         self.policy_meta = policy_meta or {}
         self.total = trainer.config.num_updates
         self.reported = tuple(name for _, name in trainer.episode_metrics)  # the task's episode metrics
@@ -47,6 +50,9 @@ class PPOProgram(loop.Program):
     def save(self, state: TrainState, step: int) -> None:
         meta = {**self.policy_meta, "seed": self.seed, "run_dir": str(self.run_dir), "update": step}
         save_policy(self.run_dir / "policy", self.trainer.networks, state.params, state.normalizer, meta)
+
+    def stop_early(self, rows: list[dict]) -> str | None:
+        return self.stop(rows) if self.stop is not None else None
 
     def postfix(self, row: dict) -> dict:
         if row["episode_return"] is None:  # no episode ended in this update

@@ -44,7 +44,8 @@ def train_run(
     trainer = build_trainer(exp)  # reads the inputs (noise model, mesh) first: a bad one raises before any write
     inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
     config = runs.prepare_run(run_dir, exp, preset, inputs)
-    program = PPOProgram(trainer, exp.seed, run_dir, policy_meta={"task": exp.task})
+    stop = loop.HeldAtLeast("success_rate", exp.stop_success, exp.stop_updates) if exp.stop_success > 0 else None
+    program = PPOProgram(trainer, exp.seed, run_dir, policy_meta={"task": exp.task}, stop=stop)
     state, _ = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
     return state
 
