@@ -4,10 +4,11 @@
     python -m experiments.compare base=runs/humanoid/x-s0 base=runs/humanoid/x-s1 gap=runs/humanoid/y-s0
     python -m experiments.compare RUN ... --score eval.json:median_time_to_upright_s --curve reward_mean
 
-Every RUN is one seed of one method. A ``LABEL=RUN`` names its method; otherwise runs whose
-configs differ only in ``seed`` are one method, labelled by their preset and the keys in
-which they differ from the first run. Every run must be of one task (kind, task profile,
-episode length): comparing across tasks is an error.
+Every RUN is one seed of one method, or every seed of a run trained with ``--seeds N``
+(its ``seeds.jsonl`` rows and ``eval.json``'s ``per_seed`` figures). A ``LABEL=RUN`` names its
+method; otherwise runs whose configs differ only in ``seed`` (and ``seeds``) are one method,
+labelled by their preset and the keys in which they differ from the first run. Every run
+must be of one task (kind, task profile, episode length): comparing across tasks is an error.
 
 The score of a run is a figure of its final evaluation (``FILE:KEY``, dots for nested keys;
 by default a rotation run's ``eval.json:success_rate``, a vision run's
@@ -78,7 +79,13 @@ def load_runs(items: list[str]) -> list[dict]:
         experiment = config["experiment"]
         kind = str(config.get("type", "")).rpartition(":")[2] or None
         task = (kind, experiment.get("task"), experiment.get("episode_steps"))
-        out.append({"dir": run_dir, "label": label or None, "config": config, "kind": kind, "task": task})
+        entry = {"dir": run_dir, "label": label or None, "config": config, "kind": kind, "task": task, "seed": None}
+        several = experiment.get("seeds", 1)
+        if isinstance(several, int) and several > 1:  # a vmapped run: one entry per seed
+            first = experiment.get("seed", 0)
+            out += [{**entry, "seed": first + i, "name": f"{run_dir}#seed-{first + i}"} for i in range(several)]
+        else:
+            out.append({**entry, "name": str(run_dir)})
     tasks = {r["task"] for r in out}
     if len(tasks) > 1:
         listing = "; ".join(
@@ -97,7 +104,11 @@ def method_labels(run_list: list[dict]) -> list[str]:
         if r["label"]:
             labels.append(r["label"])
             continue
-        diffs = [(k, b) for k, _, b in dataclass_config.differences(first, r["config"]["experiment"]) if k != "seed"]
+        diffs = [
+            (k, b)
+            for k, _, b in dataclass_config.differences(first, r["config"]["experiment"])
+            if k not in ("seed", "seeds")
+        ]
         labels.append(" ".join([r["config"]["preset"], *(f"{k}={v}" for k, v in diffs)]))
     return labels
 
@@ -106,16 +117,32 @@ def curves(run_list: list[dict], key: str, x_key: str) -> tuple[np.ndarray, list
     """Every run's ``key`` over ``x_key``, interpolated onto the range every run reached."""
     series = []
     for r in run_list:
-        rows = runs.MetricsLog(r["dir"] / "metrics.jsonl").read()
+        if r["seed"] is None:
+            rows = runs.MetricsLog(r["dir"] / "metrics.jsonl").read()
+        else:
+            rows = [row for row in runs.MetricsLog(r["dir"] / "seeds.jsonl").read() if row.get("seed") == r["seed"]]
         points = [(row[x_key], row[key]) for row in rows if row.get(key) is not None and row.get(x_key) is not None]
         if len(points) < 2:
-            raise CompareError(f"{r['dir'] / 'metrics.jsonl'} has fewer than two rows with {key!r} over {x_key!r}")
+            log = "metrics.jsonl" if r["seed"] is None else f"seeds.jsonl (seed {r['seed']})"
+            raise CompareError(f"{r['dir'] / log} has fewer than two rows with {key!r} over {x_key!r}")
         series.append(np.array(points, np.float64).T)
     lo, hi = max(s[0].min() for s in series), min(s[0].max() for s in series)
     if not hi > lo:
         raise CompareError(f"the runs share no range of {x_key} to compare their curves over")
     grid = np.linspace(lo, hi, GRID)
     return grid, [np.interp(grid, x, y) for x, y in series]
+
+
+def run_score(r: dict, score_file: str, score_key: str) -> float:
+    """The run's figure; for one seed of a vmapped run, that seed's entry of ``per_seed``."""
+    where = r["dir"] / score_file
+    data = _read_json(where)
+    if r["seed"] is not None:
+        mine = [p for p in data.get("per_seed", []) if isinstance(p, dict) and p.get("training_seed") == r["seed"]]
+        if not mine:
+            raise CompareError(f"{where} has no per_seed figures for seed {r['seed']}")
+        data = mine[0]
+    return _lookup(data, score_key, where)
 
 
 def compare(items: list[str], score: str | None = None, curve: str | None = None) -> dict:
@@ -129,7 +156,7 @@ def compare(items: list[str], score: str | None = None, curve: str | None = None
     score_file, score_key = score.split(":", 1) if score else default[:2]
     curve_key, x_key = (curve or default[2]), (default[3] if default else "update")
     labels = method_labels(run_list)
-    scores = [_lookup(_read_json(r["dir"] / score_file), score_key, r["dir"] / score_file) for r in run_list]
+    scores = [run_score(r, score_file, score_key) for r in run_list]
     grid, ys = curves(run_list, curve_key, x_key)
     methods = {}
     for label in dict.fromkeys(labels):
@@ -137,7 +164,7 @@ def compare(items: list[str], score: str | None = None, curve: str | None = None
         band = np.stack([ys[i] for i in idx])
         cis = [stats.interval(band[:, j]) for j in range(len(grid))]
         methods[label] = {
-            "runs": [str(run_list[i]["dir"]) for i in idx],
+            "runs": [run_list[i]["name"] for i in idx],
             "scores": [scores[i] for i in idx],
             **stats.summary([scores[i] for i in idx]),
             "curve": {

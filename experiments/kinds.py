@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from experiments.configs import Presets
 from experiments.configs import humanoid as humanoid_presets
 from experiments.configs import rotation as rotation_presets
@@ -61,8 +63,9 @@ def _rotation_train(exp, preset: str, run_dir: Path, stop_after: int | None) -> 
     from orient_jax.tasks.rotation import run
 
     state = run.train_run(exp, preset, run_dir, stop_after=stop_after)
-    done = int(state.update_step)
-    return Outcome(done >= exp.ppo.num_updates, f"update {done} of {exp.ppo.num_updates}")
+    done = int(np.max(state.update_step))  # one count per seed, all equal
+    stopped = run.stopped_early(exp, run_dir)
+    return Outcome(done >= exp.ppo.num_updates or stopped, f"update {done} of {exp.ppo.num_updates}")
 
 
 def _rotation_finish(exp, run_dir: Path, evaluate: bool) -> dict | None:
@@ -70,7 +73,7 @@ def _rotation_finish(exp, run_dir: Path, evaluate: bool) -> dict | None:
 
     if not (evaluate and exp.eval_episodes):
         return None
-    result = run.evaluate_policy_dir(run_dir, exp.spec, exp.env, exp.eval_episodes, seed=exp.seed + 1_000_003)
+    result = run.evaluate_run(run_dir, exp)
     (run_dir / "eval.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result
 
@@ -106,7 +109,7 @@ def _humanoid_check(exp, evaluate: bool) -> None:
         from orient_jax.agents.ppo import memory
         from orient_jax.tasks.humanoid.env import HumanoidEnv
 
-        memory.check_fits(HumanoidEnv(exp.env), exp.ppo)
+        memory.check_fits(HumanoidEnv(exp.env), exp.ppo, copies=exp.seeds)
 
 
 def _humanoid_train(exp, preset: str, run_dir: Path, stop_after: int | None) -> Outcome:

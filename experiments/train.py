@@ -1,6 +1,7 @@
 """Train one run of any kind: the re-orientation policy, the orientation CNN or the Humanoid.
 
     python -m experiments.train rotation --config cpu [key=value ...]
+    python -m experiments.train rotation --config cpu --seeds 4  # seeds 0-3 in one vmapped program
     python -m experiments.train vision --config demo epochs=4
     python -m experiments.train humanoid --config seed003
     python -m experiments.train KIND --run runs/KIND/NAME       # resume a run directory
@@ -19,6 +20,7 @@ for one kind.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -37,6 +39,9 @@ def parser_for(kind) -> argparse.ArgumentParser:
     parser.add_argument("--runs-root", type=Path, default=Path("runs") / kind.name, help="where a new run goes")
     parser.add_argument("--stop-after", type=int, metavar="N", help=f"stop after N {kind.unit} (resume later)")
     parser.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
+    parser.add_argument(
+        "--seeds", type=int, metavar="N", help="train N seeds (seed, seed+1, ...) at once, in one vmapped program"
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. seed=3")
     launch.add_arguments(parser, processes=kind.several_processes)
     return parser
@@ -71,6 +76,10 @@ def train(kind, args: argparse.Namespace) -> int:
     try:
         runtime = launch.start(args)
         presets = kind.presets
+        if args.seeds is not None:
+            if "seeds" not in {f.name for f in dataclasses.fields(kind.experiment)}:
+                raise ValueError(f"--seeds: a {kind.name} run trains one seed; start one run per seed (seed=N)")
+            args.overrides = [*args.overrides, f"seeds={args.seeds}"]
         exp, preset = runs.resolve_experiment(
             args.run, args.config or "cpu", args.overrides, kind.experiment, kind.name, presets.get
         )

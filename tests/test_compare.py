@@ -85,3 +85,23 @@ def test_json_prints_one_document_and_the_table_goes_to_stderr(tmp_path, capfd):
     assert compare.main([runs_[0], str(tmp_path / "absent"), "--json"]) == 2
     out, err = capfd.readouterr()
     assert json.loads(out)["ok"] is False and err.startswith("error: ")
+
+
+def test_a_vmapped_run_counts_each_of_its_seeds(tmp_path):
+    """A run trained with --seeds 4: its per_seed scores and seeds.jsonl curves, beside single runs."""
+    run = tmp_path / "vmapped"
+    run.mkdir()
+    experiment = {"seed": 10, "seeds": 4, "task": "cube", "ppo": {"learning_rate": 3e-4}}
+    (run / "config.json").write_text(json.dumps({"preset": "cpu", "experiment": experiment, "type": ROTATION}))
+    scores = [0.2, 0.4, 0.6, 0.8]
+    per_seed = [{"training_seed": 10 + i, "success_rate": v} for i, v in enumerate(scores)]
+    (run / "eval.json").write_text(json.dumps({"success_rate": scores[0], "seeds": 4, "per_seed": per_seed}))
+    rows = [{"update": k, "seed": 10 + i, "env_steps": s, "success_rate": v * s / 1000}
+            for k, s in enumerate((0, 500, 1000)) for i, v in enumerate(scores)]  # fmt: skip
+    (run / "seeds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    single = fake_run(tmp_path, "single", 0, 0.9, lr=1e-3)
+    result = compare.compare([str(run), single])
+    vmapped, other = result["methods"].values()
+    assert vmapped["seeds"] == 4 and vmapped["scores"] == scores and vmapped["mean"] == pytest.approx(0.5)
+    assert vmapped["runs"] == [f"{run}#seed-{10 + i}" for i in range(4)]
+    assert vmapped["curve"]["iqm"][-1] == pytest.approx(0.5) and other["seeds"] == 1

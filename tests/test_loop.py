@@ -232,3 +232,22 @@ def test_held_at_least_needs_every_recent_row_and_treats_a_missing_value_as_not_
     assert rule([{"success_rate": 0.5}] + [{"success_rate": 0.95}] * 3) is not None
     assert rule([{"success_rate": 0.95}, {"success_rate": None}, {"success_rate": 0.95}]) is None
     assert rule([{"success_rate": 0.95}, {"success_rate": 0.89}, {"success_rate": 0.95}]) is None
+
+
+def test_a_rotation_run_that_met_its_early_stop_counts_as_finished(tmp_path):
+    """The train command evaluates a run that stopped on its rule, and resumes one that was cut short."""
+    import dataclasses
+
+    from experiments.configs.rotation import PRESETS
+    from orient_jax.tasks.rotation import run as rotation_run
+
+    exp = dataclasses.replace(PRESETS.get("test"), stop_success=0.9, stop_updates=2)
+    log = runs.MetricsLog(tmp_path / "metrics.jsonl")
+    for update, rate in enumerate([0.5, 0.95], 1):
+        log.write({"update": update, "success_rate": rate})
+    assert not rotation_run.stopped_early(exp, tmp_path)  # one row held: not yet
+    log.write({"update": 3, "success_rate": 0.91})
+    assert rotation_run.stopped_early(exp, tmp_path)
+    assert not rotation_run.stopped_early(dataclasses.replace(exp, stop_success=0.0), tmp_path)  # no rule
+    with pytest.raises(ValueError, match="stop_success must be in"):
+        dataclasses.replace(exp, stop_success=1.5)

@@ -50,17 +50,19 @@ def device_bytes(device: jax.Device) -> int | None:
     return None
 
 
-def check_fits(env, config: PPOConfig) -> None:
+def check_fits(env, config: PPOConfig, copies: int = 1) -> None:
+    """Refuse ``config`` when ``copies`` of its envs (one per seed trained at once) cannot fit."""
     device = jax.local_devices()[0]  # memory is asked of a device this process owns
     limit = device_bytes(device)
     if limit is None:
         return
     count = jax.device_count()  # the envs are split over every device of every process
-    need = lower_bound(env, config) / count
+    need = copies * lower_bound(env, config) / count
     if need > limit:
         where = f"{count} x {device.device_kind}" if count > 1 else device.device_kind
+        times, or_seeds = (f" x {copies} seeds", " (or seeds)") if copies > 1 else ("", "")
         raise ValueError(
-            f"ppo.num_envs={config.num_envs} needs at least {need / GIB:,.1f} GiB per device (every env's state and "
-            f"a {config.rollout_length}-step rollout of observations), more than the {limit / GIB:,.1f} GiB of "
-            f"{where}; lower ppo.num_envs or ppo.rollout_length"
+            f"ppo.num_envs={config.num_envs}{times} needs at least {need / GIB:,.1f} GiB per device (every env's "
+            f"state and a {config.rollout_length}-step rollout of observations), more than the "
+            f"{limit / GIB:,.1f} GiB of {where}; lower ppo.num_envs or ppo.rollout_length{or_seeds}"
         )

@@ -19,6 +19,7 @@ ALGOS = ("ppo", "dqn")
 class HumanoidExperiment:
     algo: str = "ppo"
     seed: int = 0
+    seeds: int = 1  # PPO: seeds trained at once in one vmapped program (seed, seed + 1, ...)
     env: HumanoidConfig = HumanoidConfig()
     episode_steps: int = 1000  # Gymnasium's time limit for Humanoid-v4
     ppo: PPOConfig = PPOConfig()
@@ -30,6 +31,13 @@ class HumanoidExperiment:
     def __post_init__(self):
         if self.algo not in ALGOS:
             raise ValueError(f"algo must be one of {ALGOS}, got {self.algo!r}")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {self.seeds}")
+        if self.seeds > 1 and self.algo != "ppo":
+            raise ValueError(
+                f"seeds={self.seeds}: the branching DQN trains one seed per run (its replay buffer and host envs "
+                "are one seed's); start one run per seed with seed=N"
+            )
         if self.episode_steps <= 0:
             raise ValueError(f"episode_steps must be positive, got {self.episode_steps}")
         if self.checkpoint_every <= 0 or self.keep_checkpoints <= 0:

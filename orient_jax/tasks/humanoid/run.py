@@ -27,6 +27,7 @@ from orient_jax.agents.ppo import policy_io as ppo_policy_io
 from orient_jax.agents.ppo.program import PPOProgram
 from orient_jax.agents.ppo.train import PPOTrainer, make_trainer
 from orient_jax.core import launch, loop, runs
+from orient_jax.core import seeds as seeds_lib
 from orient_jax.envs.wrappers import EpisodeAutoReset, wrap_for_training
 from orient_jax.tasks.humanoid.config import HumanoidExperiment
 from orient_jax.tasks.humanoid.env import ACTION_LIMIT, ACTION_SIZE, NATIVE, OBS_SIZE, HumanoidEnv
@@ -101,7 +102,7 @@ def train_run(exp: HumanoidExperiment, preset: str, run_dir: Path, stop_after: i
     elif exp.algo == "dqn":
         program = DQNProgram(build_dqn_trainer(exp), exp.seed, run_dir)
     else:
-        program = PPOProgram(build_ppo_trainer(exp), exp.seed, run_dir, curve_keys=PPO_CURVE_KEYS)
+        program = PPOProgram(build_ppo_trainer(exp), exp.seed, run_dir, curve_keys=PPO_CURVE_KEYS, seeds=exp.seeds)
     state, step = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
     return program.progress(state, step) >= program.total
 
@@ -129,6 +130,19 @@ def finish_run(run_dir: Path, exp: HumanoidExperiment, evaluate: bool = True) ->
     elif evaluate and exp.eval_episodes:
         policy, _ = load_policy(run_dir)
         summary["eval_mjx"] = evaluation.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
+        if exp.seeds > 1:  # every seed's policy on the same episodes; the first seed's is eval_mjx
+            summary["per_seed"] = [
+                {
+                    "training_seed": s,
+                    "eval_mjx": evaluation.evaluate_mjx(
+                        load_policy(run_dir / "policies" / f"seed-{s}")[0],
+                        exp,
+                        exp.eval_episodes,
+                        seed=exp.seed + 1_000_003,
+                    ),
+                }
+                for s in seeds_lib.seed_values(exp.seed, exp.seeds)
+            ]
     if exp.env.physics == NATIVE:
         metrics = runs.MetricsLog(run_dir / "metrics.jsonl").read()
         title = f"Humanoid branching DQN on Gymnasium's physics ({run_dir.name})"

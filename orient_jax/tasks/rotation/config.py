@@ -16,6 +16,7 @@ class RotationExperiment:
 
     task: str = "cube"  # the task profile (orient_jax.profiles) the env simulates
     seed: int = 0
+    seeds: int = 1  # seeds trained at once in one vmapped program: seed, seed + 1, ...
     env: RotationEnvConfig = RotationEnvConfig()
     ppo: PPOConfig = PPOConfig()
     checkpoint_every: int = 25  # updates between checkpoints
@@ -29,6 +30,8 @@ class RotationExperiment:
 
     def __post_init__(self):
         profiles.get(self.task)  # an unknown profile says which exist
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {self.seeds}")
         if self.checkpoint_every <= 0 or self.keep_checkpoints <= 0:
             raise ValueError("checkpoint_every and keep_checkpoints must be positive")
         if not 0.0 <= self.stop_success <= 1.0 or self.stop_updates <= 0:

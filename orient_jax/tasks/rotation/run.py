@@ -11,6 +11,7 @@ from orient_jax.agents.ppo.policy_io import load_policy
 from orient_jax.agents.ppo.program import PPOProgram
 from orient_jax.agents.ppo.train import PPOTrainer, TrainState, make_trainer
 from orient_jax.core import loop, runs
+from orient_jax.core import seeds as seeds_lib
 from orient_jax.envs.wrappers import wrap_for_training
 from orient_jax.profiles.spec import TaskSpec
 from orient_jax.tasks.rotation.config import RotationExperiment
@@ -31,7 +32,7 @@ def check_inputs(exp: RotationExperiment) -> None:
     """Read what the run will read (its noise model; the runtime's mesh for a profile that
     uses one) by building its env, and check that its envs can fit on the device: a bad
     file or an impossible ``ppo.num_envs`` raises here, before a run directory exists."""
-    memory.check_fits(RotationEnv(exp.spec, exp.env), exp.ppo)
+    memory.check_fits(RotationEnv(exp.spec, exp.env), exp.ppo, copies=exp.seeds)
 
 
 def load_run_config(run_dir: Path) -> RotationExperiment:
@@ -44,10 +45,39 @@ def train_run(
     trainer = build_trainer(exp)  # reads the inputs (noise model, mesh) first: a bad one raises before any write
     inputs = {"noise_model": runs.file_record(exp.env.noise_model)} if exp.env.noise_model else {}
     config = runs.prepare_run(run_dir, exp, preset, inputs)
-    stop = loop.HeldAtLeast("success_rate", exp.stop_success, exp.stop_updates) if exp.stop_success > 0 else None
-    program = PPOProgram(trainer, exp.seed, run_dir, policy_meta={"task": exp.task}, stop=stop)
+    program = PPOProgram(
+        trainer, exp.seed, run_dir, policy_meta={"task": exp.task}, stop=stop_rule(exp), seeds=exp.seeds
+    )
     state, _ = loop.run(program, run_dir, config, exp.checkpoint_every, exp.keep_checkpoints, stop_after, progress)
     return state
+
+
+def stop_rule(exp: RotationExperiment) -> loop.HeldAtLeast | None:
+    """The run's early stop: training success held at ``stop_success`` (None: every step)."""
+    return loop.HeldAtLeast("success_rate", exp.stop_success, exp.stop_updates) if exp.stop_success > 0 else None
+
+
+def stopped_early(exp: RotationExperiment, run_dir: Path) -> bool:
+    """Whether the run ended on its early stop (then it is finished, short of its total)."""
+    rule = stop_rule(exp)
+    return rule is not None and rule(runs.MetricsLog(Path(run_dir) / "metrics.jsonl").read()) is not None
+
+
+def evaluate_run(run_dir: Path, exp: RotationExperiment) -> dict:
+    """The final deterministic evaluation of a run's policy; with several seeds, of each
+    seed's policy (``per_seed``, each with its ``training_seed``), the first seed's figures at
+    the top level. Every policy meets the same evaluation episodes."""
+    seed = exp.seed + 1_000_003  # episodes no training run draws
+    if exp.seeds == 1:
+        return evaluate_policy_dir(run_dir, exp.spec, exp.env, exp.eval_episodes, seed=seed)
+    per_seed = [
+        {
+            "training_seed": s,
+            **evaluate_policy_dir(run_dir / "policies" / f"seed-{s}", exp.spec, exp.env, exp.eval_episodes, seed),
+        }
+        for s in seeds_lib.seed_values(exp.seed, exp.seeds)
+    ]
+    return {**per_seed[0], "seeds": exp.seeds, "per_seed": per_seed}
 
 
 def policy_profile(path: Path) -> TaskSpec:
