@@ -320,9 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = build_stages(args.root, args.render_python, args.workers)
 
     if args.list:  # valid: skipped; resume: continues; stale: redone; missing: made; waiting: see stages.plan
-        for stage, state, reason in stages.plan(pipeline):
-            argv_ = getattr(stage.run, "argv", None)
-            print(f"{stage.name:<13} {state:<8} {reason}\n{'':14}{' '.join(argv_) if argv_ else stage.title}")
+        print(stages.describe_plan(pipeline))
         return 0
     if not args.render_python.exists():
         print(f"error: {args.render_python} not found: run `make render-setup` (or `make demo`)", file=sys.stderr)

@@ -421,9 +421,7 @@ def main(
     os.chdir(REPO)  # the stages' paths (and their runs' configs) are relative to the repository
     pipeline = build_stages(args.root, runtime_dir, plan, args.render_python, args.workers, verifier, args.data_root)
     if args.list:
-        for stage, state, reason in stages.plan(pipeline):
-            argv_ = getattr(stage.run, "argv", None)
-            print(f"{stage.name:<12} {state:<8} {reason}\n{'':13}{' '.join(argv_) if argv_ else stage.title}")
+        print(stages.describe_plan(pipeline))
         return 0
     if not args.render_python.exists():
         print(f"error: {args.render_python} not found: run `make render-setup` (or `make original`)", file=sys.stderr)

@@ -105,6 +105,11 @@ def test_the_pipeline_installs_only_what_passed_skips_what_is_valid_and_restores
     assert {s["status"] for s in summary["stages"].values()} == {"skipped"}
     assert summary["install"]["installed"] is True and summary["install"]["unchanged"]
 
+    capsys.readouterr()
+    assert original.main([*argv, "--list"], plan=plan, spec=spec) == 0
+    states = [line.split()[1] for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert states == ["valid"] * 7
+
     # 4. --restore: the folder exactly as it was.
     assert original.main(["--runtime-dir", str(runtime), "--restore"], spec=spec) == 0
     assert tree(runtime) == before

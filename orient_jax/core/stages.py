@@ -204,6 +204,19 @@ def plan(stages: list[Stage]) -> list[tuple[Stage, str, str]]:
     return rows
 
 
+def describe_plan(stages: list[Stage]) -> str:
+    """``plan`` for people: each stage's state and reason, then its command (a body made with
+    an ``argv`` attribute) or its title."""
+    width = max(len(s.name) for s in stages) + 1
+    lines = []
+    for stage, state, reason in plan(stages):
+        argv = getattr(stage.run, "argv", None)
+        lines.append(
+            f"{stage.name:<{width}} {state:<8} {reason}\n{'':{width + 1}}{' '.join(argv) if argv else stage.title}"
+        )
+    return "\n".join(lines)
+
+
 def run_pipeline(stages: list[Stage], log: Callable[[str], None] = print, move_aside: bool = False) -> list[Outcome]:
     """Run (or skip) the stages in order; a failure raises and leaves later stages alone.
     ``move_aside``: rename an output directory this pipeline did not make, instead of stopping."""
