@@ -108,7 +108,8 @@ def test_overrides_of_the_unused_algorithm_section_are_refused():
 
 @pytest.mark.unit
 def test_unknown_preset_fails_clearly():
-    with pytest.raises(ValueError, match="unknown rotation preset 'nope'; choose from cpu, demo, gpu, original_cpu, original_test, test"):
+    names = "cpu, demo, gpu, original_cpu, original_test, test"
+    with pytest.raises(ValueError, match=f"unknown rotation preset 'nope'; choose from {names}"):
         PRESETS.get("nope")
 
 
