@@ -108,6 +108,48 @@ def render_stage(
     )
 
 
+def cnn_stage(preset: str, exp, out: Path, render: str, overrides: tuple[str, ...] = ()) -> stages.Stage:
+    """The orientation CNN of vision preset ``preset`` (``exp``: it with ``overrides``) trained into
+    ``out`` on the renders of stage ``render``; a model it starts from is one of its sources."""
+    return stages.Stage(
+        name="cnn",
+        out=out,
+        outputs=("config.json", "model"),
+        run=command(
+            sys.executable,
+            "-m",
+            "experiments.train",
+            "vision",
+            "--config",
+            preset,
+            "--run",
+            out,
+            "--no-eval",
+            *overrides,
+        ),  # fmt: skip
+        config={"vision": dataclass_config.to_dict(exp)},
+        needs=(render,),
+        sources=(REPO / exp.init_from,) if exp.init_from else (),
+        title=f"train the orientation CNN on {exp.data}, {exp.epochs} epochs (preset {preset})"
+        + (f", from {exp.init_from}" if exp.init_from else ""),
+    )
+
+
+def noise_stage(vision: Path, test_data: str | Path, out: Path) -> stages.Stage:
+    """The CNN in ``vision`` measured on the held-out renders ``test_data`` (stage ``render-test``):
+    its errors, and the error model the policy trains under."""
+    return stages.Stage(
+        name="noise",
+        out=out,
+        outputs=("vision_eval.json", "error_model.json"),
+        run=command(
+            sys.executable, "-m", "experiments.evaluate", "vision", "--run", vision, "--data", test_data, "--out", out
+        ),
+        needs=("cnn", "render-test"),
+        title=f"measure the CNN on {test_data}: its error is the policy's noise model",
+    )
+
+
 def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.Stage]:
     py = sys.executable
     vision, noise, rotation, models, site = (root / n for n in ("vision", "noise", "rotation", "models", "site"))
@@ -147,34 +189,8 @@ def build_stages(root: Path, render_python: Path, workers: int) -> list[stages.S
     return [
         render_stage("render-quick", "quick", render_python, workers),
         render_stage("render-test", "test", render_python, workers),
-        stages.Stage(
-            name="cnn",
-            out=vision,
-            outputs=("config.json", "model"),
-            run=command(py, "-m", "experiments.train", "vision", "--config", "demo", "--run", vision, "--no-eval"),
-            config={"vision": dataclass_config.to_dict(vision_exp)},
-            needs=("render-quick",),
-            title=f"train the orientation CNN on {vision_exp.data}, {vision_exp.epochs} epochs (preset demo)",
-        ),
-        stages.Stage(
-            name="noise",
-            out=noise,
-            outputs=("vision_eval.json", "error_model.json"),
-            run=command(
-                py,
-                "-m",
-                "experiments.evaluate",
-                "vision",
-                "--run",
-                vision,
-                "--data",
-                vision_exp.test_data,
-                "--out",
-                noise,
-            ),
-            needs=("cnn", "render-test"),
-            title=f"measure the CNN on {vision_exp.test_data}: its error is the policy's noise model",
-        ),
+        cnn_stage("demo", vision_exp, vision, "render-quick"),
+        noise_stage(vision, vision_exp.test_data, noise),
         stages.Stage(
             name="policy",
             out=rotation,

@@ -46,7 +46,7 @@ from tqdm import tqdm
 from experiments import original_results
 from experiments.configs import rotation as rotation_presets
 from experiments.configs import vision as vision_presets
-from experiments.demo import command, render_stage, within_repo
+from experiments.demo import cnn_stage, command, noise_stage, render_stage, within_repo
 from orient_jax import paths, profiles
 from orient_jax.core import dataclass_config, stages
 from orient_jax.export import install
@@ -228,42 +228,11 @@ def build_stages(
         figures["goals"] = judge(figures)
         (verify / "figures.json").write_text(json.dumps(figures, indent=2, allow_nan=False) + "\n")
 
-    init_from = (REPO / vision_exp.init_from,) if vision_exp.init_from else ()
     return [
         render,
         render_test,
-        stages.Stage(
-            name="cnn",
-            out=vision,
-            outputs=("config.json", "model"),
-            run=command(
-                py,
-                "-m",
-                "experiments.train",
-                "vision",
-                "--config",
-                plan.vision,
-                "--run",
-                vision,
-                "--no-eval",
-                *data_overrides,
-            ),
-            config={"vision": dataclass_config.to_dict(vision_exp)},
-            needs=("render",),
-            sources=init_from,
-            title=f"the pose CNN on {vision_exp.data}, {vision_exp.epochs} epochs (vision preset {plan.vision})"
-            + (f", from {vision_exp.init_from}" if vision_exp.init_from else ""),
-        ),
-        stages.Stage(
-            name="noise",
-            out=noise,
-            outputs=("vision_eval.json", "error_model.json"),
-            run=command(
-                py, "-m", "experiments.evaluate", "vision", "--run", vision, "--data", test_data, "--out", noise
-            ),
-            needs=("cnn", "render-test"),
-            title=f"the CNN on {test_data}: its error is the policy's noise model",
-        ),
+        cnn_stage(plan.vision, vision_exp, vision, "render", tuple(data_overrides)),
+        noise_stage(vision, test_data, noise),
         stages.Stage(
             name="policy",
             out=rotation,
