@@ -128,21 +128,20 @@ def finish_run(run_dir: Path, exp: HumanoidExperiment, evaluate: bool = True) ->
                     policy, exp.eval_episodes, exp.episode_steps, seed=exp.seed + 1_000_003
                 )
     elif evaluate and exp.eval_episodes:
-        policy, _ = load_policy(run_dir)
-        summary["eval_mjx"] = evaluation.evaluate_mjx(policy, exp, exp.eval_episodes, seed=exp.seed + 1_000_003)
-        if exp.seeds > 1:  # every seed's policy on the same episodes; the first seed's is eval_mjx
+        seed = exp.seed + 1_000_003
+        if exp.seeds == 1:
+            summary["eval_mjx"] = evaluation.evaluate_mjx(load_policy(run_dir)[0], exp, exp.eval_episodes, seed=seed)
+        else:  # every seed's policy on the same episodes; the first seed's is eval_mjx too
             summary["per_seed"] = [
                 {
                     "training_seed": s,
                     "eval_mjx": evaluation.evaluate_mjx(
-                        load_policy(run_dir / "policies" / f"seed-{s}")[0],
-                        exp,
-                        exp.eval_episodes,
-                        seed=exp.seed + 1_000_003,
+                        load_policy(run_dir / "policies" / f"seed-{s}")[0], exp, exp.eval_episodes, seed=seed
                     ),
                 }
                 for s in seeds_lib.seed_values(exp.seed, exp.seeds)
             ]
+            summary["eval_mjx"] = summary["per_seed"][0]["eval_mjx"]
     if exp.env.physics == NATIVE:
         metrics = runs.MetricsLog(run_dir / "metrics.jsonl").read()
         title = f"Humanoid branching DQN on Gymnasium's physics ({run_dir.name})"
