@@ -92,7 +92,7 @@ CONFIG_HASHES = {
     "original-quick": "cb20a3d5735e53c5",
     "original-test": "2cc8ccbf83461436",
     "original-tiny": "22b0b2e4d1334cb6",
-    "original-pipeline": "f50df9977f991fbb",
+    "original-pipeline": "144329ea30b51ff2",
     "original-pipeline-test": "7fcab66024ff3a94",
     "original-tiny-test": "ff6628fca9867eb5",
 }
