@@ -316,6 +316,8 @@ def summarize(root: Path, outcomes: list[stages.Outcome], install_result: dict, 
         },
         "cnn_test_median_deg": cnn.get("median_deg"),
         "cnn_test_p95_deg": cnn.get("p95_deg"),
+        "cnn_test_max_deg": cnn.get("max_deg"),
+        "page_frames_max_deg": figures.get("details", {}).get("frames", {}).get("max_deg"),
         "policy_env_steps": json.loads(metrics[-1]).get("env_steps") if metrics else None,
         "policy_mjx_success_rate": policy.get("success_rate"),
         "goals": figures.get("goals", []),
@@ -332,12 +334,15 @@ def format_summary(s: dict) -> str:
     lines += [f"{'wall':<14}{s['wall_s']:>10.0f} s", "-" * 78]
     num = lambda v, f: "n/a" if v is None else format(v, f)  # noqa: E731
     median, p95 = num(s["cnn_test_median_deg"], ".2f"), num(s["cnn_test_p95_deg"], ".2f")
-    lines.append(f"CNN held-out   median {median} deg, p95 {p95} deg")
+    worst, page_worst = num(s["cnn_test_max_deg"], ".1f"), num(s["page_frames_max_deg"], ".1f")
+    lines.append(f"CNN held-out   median {median} deg, p95 {p95} deg, max {worst} deg")
+    lines.append(f"page frames    worst {page_worst} deg")
     steps, success = num(s["policy_env_steps"], ","), num(s["policy_mjx_success_rate"], ".3f")
     lines.append(f"policy         {steps} env steps; MJX success {success}")
     for g in s["goals"]:
         value = g["value"]
-        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        rate = g["key"].endswith("_rate") and value is not None  # JSON writes a rate of 1.0 as 1
+        shown = f"{value:.3f}" if isinstance(value, float) or rate else str(value)
         lines.append(f"{'PASS' if g['pass'] else 'FAIL':<6} {g['goal']:<55} {shown}")
     inst = s["install"]
     if inst.get("installed"):
