@@ -21,7 +21,6 @@ CUDA_PLUGINS := jax-cuda12-plugin jax-cuda12-pjrt
 # WHEELHOUSE=DIR: install from DIR alone, with no network (make wheelhouse fills it).
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE))
 export PYTHONUNBUFFERED := 1
-export XLA_FLAGS ?= --xla_cpu_multi_thread_eigen=false
 
 .PHONY: setup demo test test-fast lint spec clean export tensorboard gpu-figures gpu-physics gpu-rotation gpu-humanoid \
 	gpu-results wheelhouse gpu-wheels gpu-deps

@@ -24,10 +24,8 @@ def _free_port() -> int:
 
 def _env(devices: int, cache) -> dict:
     env = dict(os.environ)
-    flags = "--xla_cpu_multi_thread_eigen=false"
-    if devices > 1:
-        flags += f" --xla_force_host_platform_device_count={devices}"
-    env["XLA_FLAGS"] = flags
+    flags = f"--xla_force_host_platform_device_count={devices}" if devices > 1 else ""
+    env["XLA_FLAGS"] = launch.with_cpu_flags(flags)
     env["ORIENT_JAX_CACHE"] = str(cache)
     return env
 

@@ -5,6 +5,9 @@ seed's rows and policies, a stopped run resumes bit for bit, and bad input is re
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -120,3 +123,30 @@ def test_seed_values_and_keys():
         seeds_lib.seed_values(0, 0)
     keys = seeds_lib.seed_keys([5, 6])
     np.testing.assert_array_equal(np.asarray(keys[1]), np.asarray(jax.random.PRNGKey(6)))
+
+
+# XLA's concurrency-optimized CPU scheduler deadlocked this program every time (idle cores,
+# never returned); orient_jax.core.launch turns it off. A subprocess, so a deadlock fails
+# the test on its timeout instead of hanging the suite.
+DEADLOCKED = """
+from orient_jax.core import launch
+launch.configure_process()
+import dataclasses, jax
+from experiments.configs.rotation import PRESETS
+from orient_jax.core import seeds as seeds_lib
+from orient_jax.tasks.rotation import run as rotation_run
+exp = PRESETS.get("cpu")
+exp = dataclasses.replace(exp, ppo=dataclasses.replace(exp.ppo, num_envs=256))
+batch = seeds_lib.batch_of(rotation_run.build_trainer(exp))
+state = jax.block_until_ready(batch.init(seeds_lib.seed_keys([0, 1])))
+print("OK", state.update_step.shape)
+"""
+
+
+@pytest.mark.integration
+def test_the_vmapped_init_of_cpu_sized_envs_does_not_deadlock(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # the entry point's own flags
+    env["ORIENT_JAX_CACHE"] = str(tmp_path / "cache")  # a cached executable would skip the compile
+    out = subprocess.run([sys.executable, "-c", DEADLOCKED], env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["OK", "(2,)"]

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from orient_jax.core import launch
+
 pytestmark = pytest.mark.integration
 
 SCRIPT = r"""
@@ -35,7 +37,7 @@ print("RESULT " + json.dumps(out))
 
 
 def test_training_shards_envs_over_two_devices(root):
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_cpu_multi_thread_eigen=false"}
+    env = {**os.environ, "XLA_FLAGS": launch.with_cpu_flags("--xla_force_host_platform_device_count=2")}
     out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(s for s in out.stdout.splitlines() if s.startswith("RESULT "))

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from orient_jax import _quiet
+from orient_jax.core import launch
 
 
 @pytest.mark.unit
@@ -40,4 +41,4 @@ def test_importing_the_library_sets_nothing_process_wide(root):
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.splitlines() == ["--xla_cpu_multi_thread_eigen=false", "_QuietFinder"]
+    assert out.stdout.splitlines() == [" ".join(launch.CPU_XLA_FLAGS), "_QuietFinder"]

@@ -32,9 +32,13 @@ import re
 from pathlib import Path
 
 CACHE_ENV = "ORIENT_JAX_CACHE"
-# XLA's multi-threaded Eigen path can deadlock large MJX batches on the CPU. The flag only
-# touches CPU kernels, so it is safe on every backend; XLA reads it when JAX starts.
-CPU_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
+# XLA's CPU backend can deadlock (idle cores, never returns) on MJX programs; each flag
+# below removed one such deadlock here. Eigen's multi-threaded path: large MJX batches. The
+# concurrency-optimized scheduler: the init of rotation PPO vmapped over 2 seeds of 256
+# envs hung every time (docs/benchmarks.md, "Many seeds in one program"), and runs in 3 s
+# without it, at no cost to one seed's update. They only touch CPU compilation, so they are
+# safe on every backend; XLA reads them when JAX starts.
+CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_cpu_enable_concurrency_optimized_scheduler=false")
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:(\d{1,5})$")
 
 
@@ -44,8 +48,8 @@ started_at: float | None = None  # time.perf_counter() when the entry point conf
 def configure_process() -> None:
     """The process-wide settings of an entry point; call it before anything imports JAX.
 
-    * ``XLA_FLAGS`` gains ``CPU_XLA_FLAG`` unless JAX is already imported (too late to
-      matter) or the variable already sets that flag (the user's choice stands);
+    * ``XLA_FLAGS`` gains each of ``CPU_XLA_FLAGS`` unless JAX is already imported (too
+      late to matter) or the variable already sets that flag (the user's choice stands);
     * start-up stays quiet: MJX's note that the optional Warp backend is absent is
       dropped from stdout (``orient_jax._quiet``), so ``--json`` output stays one object.
 
@@ -60,10 +64,16 @@ def configure_process() -> None:
 
     from orient_jax import _quiet
 
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "jax" not in sys.modules and "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} {CPU_XLA_FLAG}".strip()
+    if "jax" not in sys.modules:
+        os.environ["XLA_FLAGS"] = with_cpu_flags(os.environ.get("XLA_FLAGS", ""))
     _quiet.install()
+
+
+def with_cpu_flags(flags: str) -> str:
+    """``flags`` (an ``XLA_FLAGS`` value) with each of ``CPU_XLA_FLAGS`` that it does not set
+    already: for a subprocess given its own ``XLA_FLAGS``."""
+    missing = [f for f in CPU_XLA_FLAGS if f.split("=")[0] not in flags]
+    return " ".join([flags, *missing]).strip()
 
 
 def default_cache_dir() -> Path:
