@@ -341,8 +341,7 @@ def format_summary(s: dict) -> str:
     lines.append(f"policy         {steps} env steps; MJX success {success}")
     for g in s["goals"]:
         value = g["value"]
-        rate = g["key"].endswith("_rate") and value is not None  # JSON writes a rate of 1.0 as 1
-        shown = f"{value:.3f}" if isinstance(value, float) or rate else str(value)
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         lines.append(f"{'PASS' if g['pass'] else 'FAIL':<6} {g['goal']:<55} {shown}")
     inst = s["install"]
     if inst.get("installed"):

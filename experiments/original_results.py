@@ -51,6 +51,16 @@ def last_json(path: Path, needs: tuple[str, ...]) -> dict:
     return value
 
 
+def upright_rate(drops: dict | None, path: Path | None) -> float | None:
+    """The upright rate of eval.mjs's output as a float: its JSON writes 1.0 as 1."""
+    if drops is None:
+        return None
+    value = drops["upright_rate"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ResultsError(f"{path}: upright_rate is {value!r}, not a number")
+    return float(value)
+
+
 def collect(node: Path, frames: Path, page: Path, node_noise: Path | None = None,
             node_original: Path | None = None) -> dict:  # fmt: skip
     drops = ("episodes", "upright", "upright_rate")
@@ -61,11 +71,11 @@ def collect(node: Path, frames: Path, page: Path, node_noise: Path | None = None
     drive = last_json(page, ("episodes", "upright", "problems", "rows"))
     drop = lambda d: {k: v for k, v in d.items() if k != "rows"} if d is not None else None  # noqa: E731
     return {
-        "node_upright_rate": ours["upright_rate"],
+        "node_upright_rate": upright_rate(ours, node),
         "node_episodes": ours["episodes"],
-        "node_upright_rate_error_model": noisy["upright_rate"] if noisy else None,
+        "node_upright_rate_error_model": upright_rate(noisy, node_noise),
         "node_episodes_error_model": noisy["episodes"] if noisy else None,
-        "node_upright_rate_original_models": theirs["upright_rate"] if theirs else None,
+        "node_upright_rate_original_models": upright_rate(theirs, node_original),
         "node_episodes_original_models": theirs["episodes"] if theirs else None,
         "pose_median_deg": pose["median_deg"],
         "pose_p95_deg": pose["p95_deg"],

@@ -63,3 +63,14 @@ def test_the_optional_runs_are_null_when_not_given(tmp_path):
     got = original_results.collect(node, frames, page)
     assert got["node_upright_rate_error_model"] is None and got["node_upright_rate_original_models"] is None
     assert got["details"]["node_error_model"] is None
+
+
+def test_an_upright_rate_is_a_float_and_a_number(tmp_path):
+    frames = _write(tmp_path / "f", {"frames": 200, "median_deg": 3.25, "p95_deg": 11.5, "problems": []})
+    page = _write(tmp_path / "p", {"episodes": 10, "upright": 9, "problems": [], "rows": []})
+    whole = _write(tmp_path / "n", {"episodes": 200, "upright": 200, "upright_rate": 1})  # JS writes 1.0 as 1
+    got = original_results.collect(whole, frames, page)["node_upright_rate"]
+    assert got == 1.0 and isinstance(got, float)
+    text = _write(tmp_path / "t", {"episodes": 200, "upright": 200, "upright_rate": "all"})
+    with pytest.raises(original_results.ResultsError, match="upright_rate is 'all', not a number"):
+        original_results.collect(text, frames, page)
