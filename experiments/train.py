@@ -1,7 +1,7 @@
 """Train one run of any kind: the re-orientation policy, the orientation CNN or the Humanoid.
 
     python -m experiments.train rotation --config cpu [key=value ...]
-    python -m experiments.train rotation --config test --seeds 3  # seeds 0-2 in one vmapped program
+    python -m experiments.train rotation --config cpu --seeds 4  # seeds 0-3 in one vmapped program
     python -m experiments.train vision --config demo epochs=4
     python -m experiments.train humanoid --config seed003
     python -m experiments.train KIND --run runs/KIND/NAME       # resume a run directory
