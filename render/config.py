@@ -1,7 +1,7 @@
 """Render configs: frozen dataclasses, named presets, ``a.b=value`` overrides.
 
-Only what changes the pixels or labels lives in a config (and so in its hash); how
-the work is spread (workers, threads, index range) is a command-line matter and
+Only what changes the pixels or labels, or what the label check accepts, lives in a
+config (and so in its hash); how the work is spread (workers, threads, index range) is a command-line matter and
 never changes the result. The camera, box size and image size come from the task
 profile (``orient_jax.profiles``, chosen with ``--task``) and are not repeated here.
 """
@@ -44,14 +44,31 @@ class CommonRandomization:
     # both in display space; noise sigma in 8-bit units.
     blur_prob: float = 0.5
     noise_sigma: Range = (0.0, 4.0)  # 8-bit levels
+    # Drawn after everything above (``render.sampling.sample_sensor``); their defaults change
+    # nothing, so the training presets leave them there and the shift suite (``render.shifts``)
+    # moves them. The background's brightness: its colour x U[range], all channels alike.
+    background_brightness: Range = (1.0, 1.0)
+    # A texture behind the object: the background x (1 + a x smooth noise in [-1, 1]), a ~ U[range]
+    # per image (0: plain). Two octaves of value noise (4 and 16 cells across), per channel.
+    background_texture: Range = (0.0, 0.0)
+    # Exposure: the composited frame x U[range] before blur and noise, saturating at 255.
+    exposure: Range = (1.0, 1.0)
+    # JPEG: with probability jpeg_prob the finished frame is JPEG-coded (Pillow, 4:2:0) at a
+    # quality drawn uniformly from jpeg_quality (whole numbers, both ends included).
+    jpeg_prob: float = 0.0
+    jpeg_quality: tuple[int, int] = (75, 95)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, tuple) and not value[0] <= value[1]:
                 raise ValueError(f"dr.{f.name} must be a range (low, high) with low <= high, got {value}")
-        if not 0.0 <= self.background_min <= 1.0 or not 0.0 <= self.blur_prob <= 1.0:
-            raise ValueError("dr.background_min and dr.blur_prob must be in [0, 1]")
+        if not all(0.0 <= v <= 1.0 for v in (self.background_min, self.blur_prob, self.jpeg_prob)):
+            raise ValueError("dr.background_min, dr.blur_prob and dr.jpeg_prob must be in [0, 1]")
+        if self.background_brightness[0] < 0 or self.background_texture[0] < 0 or self.exposure[0] <= 0:
+            raise ValueError("dr.background_brightness and dr.background_texture must be >= 0, dr.exposure > 0")
+        if not 1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100:
+            raise ValueError(f"dr.jpeg_quality must be a range of qualities in [1, 100], got {self.jpeg_quality}")
         if self.blur_sigma[0] < 0 or self.noise_sigma[0] < 0:
             raise ValueError("dr.blur_sigma and dr.noise_sigma must be >= 0")
         if self.blur_sigma[1] > 2.5:
@@ -110,10 +127,16 @@ class RenderConfig:
     samples: int = 2
     pixel_filter_width: float = 1.5  # px, Blackman-Harris
     dr: Randomization = Randomization()
+    # The fraction of the label check's colour checks that may fail, never a silhouette
+    # (``render.label_check.LabelReport.passes``): 0 for sets that look like the training
+    # sets; a set whose look is shifted beyond what those checks assume allows a little.
+    label_check_tolerance: float = 0.0
 
     def __post_init__(self):
         if self.count <= 0 or self.shard_size <= 0:
             raise ValueError("count and shard_size must be positive")
+        if not 0.0 <= self.label_check_tolerance <= 0.05:
+            raise ValueError(f"label_check_tolerance must be in [0, 0.05], got {self.label_check_tolerance}")
         if self.samples < 2 or self.samples & (self.samples - 1):
             raise ValueError(
                 f"samples must be a power of two >= 2 (each sample picks one of two lamps), got {self.samples}"
@@ -162,6 +185,7 @@ class MeshRenderConfig:
     samples: int = 4  # textured and specular: 4 samples (2 left visible speckle on the highlights)
     pixel_filter_width: float = 1.5
     dr: MeshRandomization = MeshRandomization()
+    label_check_tolerance: float = 0.0  # a mesh's check is its silhouette only: nothing to tolerate
 
     __post_init__ = RenderConfig.__post_init__
     num_shards = RenderConfig.num_shards

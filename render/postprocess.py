@@ -4,6 +4,8 @@ Blender writes display-referred (Standard view transform, i.e. plain sRGB) RGBA 
 straight alpha over a transparent film. Here, in display values as Three.js's canvas
 composites them: the object goes over the background colour, the whole frame is
 blurred (a slightly soft lens), and sensor noise is added before rounding to 8 bits.
+The shift suite (``render.shifts``) adds a textured background, an exposure error and
+JPEG coding; the training presets leave them off.
 """
 
 from __future__ import annotations
@@ -51,15 +53,63 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return sum(k * padded[:, i : i + w] for i, k in enumerate(kernel))
 
 
-def finish(rgba: np.ndarray, background_rgb, blur_sigma: float, noise_sigma: float, noise_rng) -> np.ndarray:
+def value_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+    """Smooth noise ``[size, size, 3]`` in [-1, 1]: uniform values on a ``(cells + 1)^2`` grid
+    per channel, blended between grid points with smoothstep weights."""
+    grid = rng.uniform(-1.0, 1.0, (cells + 1, cells + 1, 3))
+    t = np.linspace(0.0, cells, size, endpoint=False) + cells / (2 * size)  # pixel centres
+    i = np.minimum(t.astype(int), cells - 1)
+    f = t - i
+    w = (f * f * (3 - 2 * f))[:, None]  # smoothstep
+    rows = grid[i] * (1 - w[:, :, None]) + grid[i + 1] * w[:, :, None]  # [size, cells + 1, 3]
+    return rows[:, i] * (1 - w.T[:, :, None]) + rows[:, i + 1] * w.T[:, :, None]
+
+
+def background(rgb, size: int, texture: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The background behind the object, float32 ``[size, size, 3]`` in 8-bit display units:
+    the colour ``rgb`` (display values in [0, 1]), times ``1 + texture * n`` where ``n`` is two
+    octaves of value noise (4 and 16 cells across, weights 0.65 and 0.35) drawn from ``rng``."""
+    plain = np.broadcast_to(np.asarray(rgb, np.float32) * np.float32(255), (size, size, 3))
+    if texture <= 0:
+        return plain
+    n = 0.65 * value_noise(rng, size, 4) + 0.35 * value_noise(rng, size, 16)
+    return np.clip(plain * (1.0 + texture * n), 0.0, 255.0).astype(np.float32)
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """uint8 RGB through a JPEG encoder and decoder (Pillow; 4:2:0 chroma, as cameras and browsers code)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image, "RGB").save(buffer, format="JPEG", quality=int(quality), subsampling=2)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def finish(
+    rgba: np.ndarray,
+    background_image: np.ndarray,
+    blur_sigma: float,
+    noise_sigma: float,
+    noise_rng,
+    exposure: float = 1.0,
+    jpeg_quality: int = 0,
+) -> np.ndarray:
     """uint8 RGBA ``[H, W, 4]`` -> uint8 RGB ``[H, W, 3]``, the stored image.
 
-    ``background_rgb`` in display values [0, 1]; ``noise_sigma`` in 8-bit levels.
-    Float32 throughout: the result is rounded to 8 bits.
+    ``background_image``: ``background(...)``, or a colour in display values [0, 1]; then the
+    exposure (a factor, saturating at 255), blur, noise (``noise_sigma`` in 8-bit levels),
+    rounding to 8 bits and, with ``jpeg_quality`` > 0, JPEG coding. Float32 throughout.
     """
+    background_image = np.asarray(background_image, dtype=np.float32)
+    if background_image.ndim == 1:
+        background_image = background(background_image, rgba.shape[0])
     alpha = rgba[..., 3:].astype(np.float32) * np.float32(1 / 255)
-    background = np.asarray(background_rgb, dtype=np.float32) * np.float32(255)
-    image = rgba[..., :3].astype(np.float32) * alpha + background * (np.float32(1) - alpha)
+    image = rgba[..., :3].astype(np.float32) * alpha + background_image * (np.float32(1) - alpha)
+    if exposure != 1.0:
+        image = np.minimum(image * np.float32(exposure), np.float32(255))
     image = gaussian_blur(image, float(blur_sigma))
     image += noise_rng.standard_normal(image.shape, dtype=np.float32) * np.float32(noise_sigma)
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return jpeg(image, jpeg_quality) if jpeg_quality else image

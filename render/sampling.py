@@ -40,6 +40,9 @@ PARAMS: dict[str, tuple[tuple[int, ...], str]] = {
     "blur_sigma": ((), "Gaussian blur sigma, px (0 = none)"),
     "noise_sigma": ((), "Gaussian sensor noise sigma, 8-bit levels"),
     "cycles_seed": ((), "Cycles sampling seed (int64)"),
+    "background_texture": ((), "amplitude of the background's texture (0 = plain; render.postprocess.background)"),
+    "exposure": ((), "the frame's exposure factor, before blur and noise (1 = as rendered)"),
+    "jpeg_quality": ((), "JPEG quality the finished frame was coded at (int64; 0 = not JPEG-coded)"),
     "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
 }
 
@@ -48,6 +51,13 @@ def image_generators(seed: int, index: int) -> tuple[np.random.Generator, np.ran
     """Two independent generators for image ``index``: scene parameters, sensor noise."""
     scene_seq, noise_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(2)
     return np.random.Generator(np.random.PCG64(scene_seq)), np.random.Generator(np.random.PCG64(noise_seq))
+
+
+def texture_generator(seed: int, index: int) -> np.random.Generator:
+    """A third generator of image ``index``, independent of the other two: its background's
+    texture (``SeedSequence(seed, spawn_key=(index,)).spawn(3)[2]``, so adding it changed no
+    draw of the other two)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index, 2))))
 
 
 def uniform_quaternion(rng: np.random.Generator) -> np.ndarray:
@@ -122,6 +132,28 @@ def sample_sensor(rng: np.random.Generator, dr: CommonRandomization) -> dict[str
     }
 
 
+def sample_frame(rng: np.random.Generator, dr: CommonRandomization, background_rgb) -> dict[str, np.ndarray]:
+    """What the frame goes through after the render, beyond blur and noise (the fields the
+    training presets leave at their defaults; ``render.shifts`` moves them): the background's
+    brightness (folded into ``background_rgb``) and texture, the exposure, the JPEG coding.
+    Both object kinds draw them after ``sample_sensor``, in this order: brightness, texture,
+    exposure, whether to JPEG-code, its quality. At the defaults the draws change nothing
+    (brightness is exactly 1): a preset that leaves them there renders the pixels it rendered
+    before they existed.
+    """
+    brightness = rng.uniform(*dr.background_brightness)
+    texture = rng.uniform(*dr.background_texture)
+    exposure = rng.uniform(*dr.exposure)
+    coded = rng.random() < dr.jpeg_prob
+    quality = rng.integers(dr.jpeg_quality[0], dr.jpeg_quality[1] + 1)
+    return {
+        "background_rgb": np.asarray(background_rgb) * brightness,
+        "background_texture": np.float64(texture),
+        "exposure": np.float64(exposure),
+        "jpeg_quality": np.int64(quality if coded else 0),
+    }
+
+
 def sample_image(
     config: RenderConfig, index: int, cam: Camera
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.random.Generator]:
@@ -154,6 +186,7 @@ def sample_image(
     p["roughness"] = np.float64(rng.uniform(*dr.roughness))
     p["specular"] = np.float64(rng.uniform(*dr.specular))
     p.update(sample_sensor(rng, dr))
+    p.update(sample_frame(rng, dr, p["background_rgb"]))
     return quat, p, noise_rng
 
 
@@ -179,6 +212,9 @@ _MESH_PARAMS: dict[str, tuple[tuple, str]] = {
     "blur_sigma": ((), "Gaussian blur sigma, px (0 = none)"),
     "noise_sigma": ((), "Gaussian sensor noise sigma, 8-bit levels"),
     "cycles_seed": ((), "Cycles sampling seed (int64)"),
+    "background_texture": ((), "amplitude of the background's texture (0 = plain; render.postprocess.background)"),
+    "exposure": ((), "the frame's exposure factor, before blur and noise (1 = as rendered)"),
+    "jpeg_quality": ((), "JPEG quality the finished frame was coded at (int64; 0 = not JPEG-coded)"),
     "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
 }
 
@@ -208,4 +244,5 @@ def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, n
     p["roughness"] = np.float64(rng.uniform(*dr.roughness))
     p["specular"] = np.float64(rng.uniform(*dr.specular))
     p.update(sample_sensor(rng, dr))
+    p.update(sample_frame(rng, dr, p["background_rgb"]))
     return quat, p, noise_rng

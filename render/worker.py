@@ -38,7 +38,7 @@ def sampler(spec: TaskSpec):
 
 def param_layout(spec: TaskSpec) -> dict[str, dict]:
     """Shape, dtype and meaning of every ``param_<name>`` array (recorded in the plan)."""
-    ints = {"cycles_seed", "bbox"}
+    ints = {"cycles_seed", "bbox", "jpeg_quality"}
     return {
         name: {"shape": list(shape), "dtype": "int64" if name in ints else "float64", "meaning": meaning}
         for name, (shape, meaning) in params_of(spec).items()
@@ -66,7 +66,13 @@ def render_range(
         scene.apply(quat, p)
         rgba = scene.render()
         p["bbox"] = postprocess.silhouette_bbox(rgba[..., 3])
-        images[j] = postprocess.finish(rgba, p["background_rgb"], p["blur_sigma"], p["noise_sigma"], noise_rng)
+        texture = float(p["background_texture"])
+        background = postprocess.background(
+            p["background_rgb"], res, texture, sampling.texture_generator(config.seed, index) if texture else None
+        )
+        images[j] = postprocess.finish(
+            rgba, background, p["blur_sigma"], p["noise_sigma"], noise_rng, float(p["exposure"]), int(p["jpeg_quality"])
+        )
         quats[j] = quat
         for name in layout:
             params[name][j] = p[name]

@@ -256,3 +256,52 @@ def test_finish_composites_blurs_and_adds_noise():
     noisy = postprocess.finish(rgba, bg, 0.0, 3.0, rng).astype(float) - clean
     assert 2.8 < noisy[10:50, 10:50, 0].std() < 3.2
     assert np.array_equal(postprocess.silhouette_bbox(rgba[..., 3]), [5, 5, 55, 55])
+
+
+def test_the_shift_suites_frame_effects_change_only_what_they_name():
+    """Texture touches only the background, exposure scales and saturates, JPEG changes
+    the bytes but not the picture; at their defaults, the frame is the plain one."""
+    rgba = np.zeros((64, 64, 4), dtype=np.uint8)
+    rgba[8:56, 8:56] = (200, 60, 30, 255)
+    bg = np.array([0.9, 1.0, 0.95])
+    plain = postprocess.finish(rgba, bg, 0.0, 0.0, np.random.default_rng(0))
+    same = postprocess.finish(rgba, postprocess.background(bg, 64), 0.0, 0.0, np.random.default_rng(0), 1.0, 0)
+    assert np.array_equal(plain, same)
+    textured_bg = postprocess.background(bg, 64, 0.5, np.random.default_rng(1))
+    assert textured_bg.shape == (64, 64, 3) and 10 < textured_bg.std() < 80
+    textured = postprocess.finish(rgba, textured_bg, 0.0, 0.0, np.random.default_rng(0))
+    assert np.array_equal(textured[8:56, 8:56], plain[8:56, 8:56]) and not np.array_equal(textured, plain)
+    bright = postprocess.finish(rgba, bg, 0.0, 0.0, np.random.default_rng(0), exposure=1.5)
+    assert (bright[30, 30] == (255, 90, 45)).all()  # 200 x 1.5 saturates at 255
+    coded = postprocess.finish(rgba, bg, 0.0, 0.0, np.random.default_rng(0), jpeg_quality=30)
+    assert not np.array_equal(coded, plain) and np.abs(coded.astype(float) - plain).mean() < 12  # 7.1 measured
+
+
+def test_value_noise_is_smooth_and_spans_its_range():
+    n = postprocess.value_noise(np.random.default_rng(0), 128, 4)
+    assert n.shape == (128, 128, 3) and n.min() >= -1 and n.max() <= 1 and n.max() - n.min() > 1
+    assert np.abs(np.diff(n, axis=0)).max() < 0.1 and np.abs(np.diff(n, axis=1)).max() < 0.1
+
+
+def test_the_frame_draws_come_last_and_change_nothing_at_their_defaults():
+    """A preset at the defaults draws the same labels and scene as before the fields existed
+    (brightness exactly 1, no texture, no exposure change, no JPEG)."""
+    config = config_lib.get_preset("tiny")
+    for index in range(4):
+        _, p, _ = sampling.sample_image(config, index, CUBE.camera)
+        assert float(p["exposure"]) == 1.0 and float(p["background_texture"]) == 0.0 and int(p["jpeg_quality"]) == 0
+    shifted = config_lib.apply_overrides(config, ["dr.background_brightness=0.2,0.3", "dr.jpeg_prob=1"])
+    q0, p0, _ = sampling.sample_image(config, 0, CUBE.camera)
+    q1, p1, _ = sampling.sample_image(shifted, 0, CUBE.camera)
+    assert np.array_equal(q0, q1) and np.array_equal(p0["cam_position"], p1["cam_position"])
+    assert np.allclose(p1["background_rgb"] / p0["background_rgb"], p1["background_rgb"][0] / p0["background_rgb"][0])
+    assert 0.2 <= p1["background_rgb"][0] / p0["background_rgb"][0] <= 0.3 and 75 <= int(p1["jpeg_quality"]) <= 95
+
+
+def test_the_label_check_tolerance_never_excuses_a_silhouette():
+    colour = label_check.LabelReport(face_checks=90, dot_checks=10, failures=["face"], appearance_failures=1)
+    assert not colour.ok and colour.passes(0.01) and not colour.passes(0.0)
+    two = label_check.LabelReport(face_checks=90, dot_checks=10, failures=["a", "b"], appearance_failures=2)
+    assert not two.passes(0.01)
+    silhouette = label_check.LabelReport(face_checks=900, dot_checks=100, failures=["bbox"])
+    assert not silhouette.passes(0.05)
