@@ -4,6 +4,7 @@
     python -m experiments.evaluate rotation --run runs/rotation/cpu-... --episodes 1024 --noise-deg 5 --json
     python -m experiments.evaluate vision                    # the shipped CNN on data/test
     python -m experiments.evaluate vision --run runs/vision/cpu --data data/test --json
+    python -m experiments.evaluate vision --shift-suite      # the shipped CNN on every shift set
     python -m experiments.evaluate humanoid --run runs/humanoid/ppo200 --gymnasium --episodes 20
     python -m experiments.evaluate humanoid --onnx models/humanoid/humanoid_ppo.onnx --episodes 20
 
@@ -14,7 +15,10 @@ randomization are on unless switched off.
 vision: geodesic error figures on rendered images, a histogram, and the error model the
 re-orientation env loads as its observation noise. Writes vision_eval.json,
 error_histogram.png, error_model.json and errors_deg.npy into --out (default: the run
-directory, or models/pose/eval for the shipped model).
+directory, or models/pose/eval for the shipped model). With --shift-suite: the held-out
+sets that each change one thing beyond the training range (render/shifts.py), rendered
+when missing; one row per set (median, p95, p99, max) and a sheet of each set's worst
+images (experiments/shift_suite.py).
 
 humanoid: deterministic episodes in the MJX env, or in Gymnasium's own Humanoid-v4
 (--gymnasium: native MuJoCo, Gymnasium's model and solver, whatever physics the policy
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -98,11 +103,42 @@ def vision_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="where the figures go (default: the run dir, or models/pose/eval)")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--json", action="store_true", help="stdout: one JSON object; human lines: stderr")
+    suite = parser.add_argument_group("the shift suite (experiments/shift_suite.py)")
+    suite.add_argument("--shift-suite", action="store_true",
+                       help="render the held-out shift sets the model lacks and score it on each (default --out: "
+                            "the run's shift_suite/, or runs/shift-suite/shipped)")  # fmt: skip
+    suite.add_argument("--shifts", help="comma-separated shift names (default: all of the model's object kind)")
+    suite.add_argument("--count", type=int, default=512, help="images per shift set (default 512)")
+    suite.add_argument("--data-root", type=Path, default=paths.DATA / "shifts", help="where the sets go")
+    suite.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="render processes")
+    suite.add_argument("--runtime-dir", type=Path, help="the runtime's folder (a profile that renders its mesh)")
 
 
 def vision(args: argparse.Namespace) -> int:
     with json_output.stdout_document(args.json) as doc:
-        return _vision(args, doc)
+        return _shift_suite(args, doc) if args.shift_suite else _vision(args, doc)
+
+
+def _shift_suite(args: argparse.Namespace, doc: json_output.Document) -> int:
+    from experiments import shift_suite
+    from orient_jax.vision import dataset
+    from orient_jax.vision import shift_suite as scoring
+
+    out = args.out or (args.run / "shift_suite" if args.run is not None else paths.RUNS / "shift-suite" / "shipped")
+    names = tuple(n.strip() for n in args.shifts.split(",") if n.strip()) if args.shifts else ()
+    suite_args = shift_suite.SuiteArgs(model=args.run, out=out, count=args.count, shifts=names,
+                                       data_root=args.data_root, workers=args.workers, runtime_dir=args.runtime_dir,
+                                       batch=args.batch)  # fmt: skip
+    try:
+        result = shift_suite.run(suite_args)
+    except (FileNotFoundError, ValueError, dataset.DatasetError, shift_suite.SuiteError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"model: {result['model']} (sha256 {result['model_sha256'][:16]}...), task {result['task']}")
+    print(scoring.table(result["shifts"]))
+    print(f"wrote {out / shift_suite.RESULT_FILE} and {out / shift_suite.SHEET_FILE}")
+    doc.set(result)
+    return 0
 
 
 def _vision(args: argparse.Namespace, doc: json_output.Document) -> int:
