@@ -7,6 +7,7 @@
     python -m experiments.evaluate vision --shift-suite      # the shipped CNN on every shift set
     python -m experiments.evaluate humanoid --run runs/humanoid/ppo200 --gymnasium --episodes 20
     python -m experiments.evaluate humanoid --onnx models/humanoid/humanoid_ppo.onnx --episodes 20
+    python -m experiments.evaluate humanoid --run RUN --gymnasium --episode-steps 1000 --out RUN/gymnasium_1000.json
 
 rotation: success rate and time to upright, on the task profile the policy was trained
 for (its policy.json says), from uniformly random starts; noise, disturbances and domain
@@ -24,7 +25,9 @@ humanoid: deterministic episodes in the MJX env, or in Gymnasium's own Humanoid-
 (--gymnasium: native MuJoCo, Gymnasium's model and solver, whatever physics the policy
 trained on). The episode cap and env settings come from the run's config
 (--episode-steps overrides the cap). --onnx scores an exported policy, run by
-onnxruntime, in Gymnasium (1000-step episodes unless --episode-steps says otherwise).
+onnxruntime, in Gymnasium (1000-step episodes unless --episode-steps says otherwise). A run
+trained with --seeds N scores every seed's policy on the same episodes (``per_seed``); --out
+also writes the figures to a file, which ``experiments.compare --score FILE:KEY`` reads.
 
 With --json (rotation, vision) stdout is one JSON object and every human line goes to
 stderr; humanoid prints one JSON line. Bad input is one ``error:`` line, exit status 2.
@@ -171,9 +174,11 @@ def humanoid_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episode-steps", type=int, help="episode cap (default: the run's)")
     parser.add_argument("--gymnasium", action="store_true", help="score in Gymnasium's native Humanoid-v4")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--out", type=Path, help="also write the figures to this JSON file (for experiments.compare)")
 
 
 def humanoid(args: argparse.Namespace) -> int:
+    from orient_jax.core import seeds as seeds_lib
     from orient_jax.tasks.humanoid import evaluation as humanoid_eval
     from orient_jax.tasks.humanoid import run as humanoid_run
     from orient_jax.tasks.humanoid.env import NATIVE
@@ -196,19 +201,33 @@ def humanoid(args: argparse.Namespace) -> int:
         return 0
     try:
         exp = humanoid_run.load_run_config(args.run)
-        policy, info = humanoid_run.load_policy(args.run)
+        # A run of N seeds in one program (--seeds N): every seed's policy, on the same episodes.
+        folders = (
+            [(s, args.run / "policies" / f"seed-{s}") for s in seeds_lib.seed_values(exp.seed, exp.seeds)]
+            if exp.seeds > 1
+            else [(exp.seed, args.run)]
+        )
+        policies = [(s, *humanoid_run.load_policy(folder)) for s, folder in folders]
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.episode_steps:
         exp = dataclasses.replace(exp, episode_steps=args.episode_steps)
     native = exp.env.physics == NATIVE  # trained in Gymnasium's own physics: scored there, never in MJX
-    if args.gymnasium or native:
-        result = humanoid_eval.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
-    else:
-        result = humanoid_eval.evaluate_mjx(policy, exp, args.episodes, args.seed)
     where = "gymnasium" if args.gymnasium or native else f"mjx/{exp.env.physics}"
-    result.update(run=str(args.run), algo=info["algo"], where=where)
+
+    def score(policy) -> dict:
+        if args.gymnasium or native:
+            return humanoid_eval.evaluate_gymnasium(policy, args.episodes, exp.episode_steps, args.seed)
+        return humanoid_eval.evaluate_mjx(policy, exp, args.episodes, args.seed)
+
+    per_seed = [{"training_seed": s, **score(policy)} for s, policy, _ in policies]
+    result = {**per_seed[0], "run": str(args.run), "algo": policies[0][2]["algo"], "where": where, "seed": args.seed}
+    if len(per_seed) > 1:  # the first seed's figures on top, every seed's in per_seed (as experiments.compare reads)
+        result["per_seed"] = per_seed
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     print(json.dumps(result))
     return 0
 

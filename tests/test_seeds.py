@@ -150,3 +150,38 @@ def test_the_vmapped_init_of_cpu_sized_envs_does_not_deadlock(tmp_path):
     out = subprocess.run([sys.executable, "-c", DEADLOCKED], env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["OK", "(2,)"]
+
+
+@pytest.mark.unit
+def test_a_humanoid_run_of_many_seeds_is_scored_seed_by_seed(tmp_path, monkeypatch):
+    """``evaluate humanoid --run`` on a ``--seeds 2`` run loads policies/seed-<s> for each
+    seed, scores each on the same episodes and writes them as ``per_seed`` (what
+    ``experiments.compare`` reads); the physics is stubbed, the wiring is what is tested."""
+    import dataclasses
+
+    from experiments import evaluate
+    from experiments.configs.humanoid import PRESETS as HUMANOID
+    from orient_jax.tasks.humanoid import evaluation as humanoid_eval
+    from orient_jax.tasks.humanoid import run as humanoid_run
+
+    exp = dataclasses.replace(HUMANOID.get("ppo_test"), seed=3, seeds=2)
+    loaded, scored = [], []
+    monkeypatch.setattr(humanoid_run, "load_run_config", lambda run: exp)
+    monkeypatch.setattr(
+        humanoid_run, "load_policy", lambda folder: (loaded.append(folder) or folder.name, {"algo": "ppo"})
+    )
+
+    def fake_gymnasium(policy, episodes, episode_steps, seed):
+        scored.append((policy, episodes, episode_steps, seed))
+        return {"mean_return": 100.0 * int(policy.split("-")[1]), "episodes": episodes}
+
+    monkeypatch.setattr(humanoid_eval, "evaluate_gymnasium", fake_gymnasium)
+    out = tmp_path / "gymnasium_1000.json"
+    argv = ["humanoid", "--run", str(tmp_path), "--gymnasium", "--episodes", "3", "--episode-steps", "1000",
+            "--seed", "7", "--out", str(out)]  # fmt: skip
+    assert evaluate.main(argv) == 0
+    assert loaded == [tmp_path / "policies" / "seed-3", tmp_path / "policies" / "seed-4"]
+    assert scored == [("seed-3", 3, 1000, 7), ("seed-4", 3, 1000, 7)]
+    doc = json.loads(out.read_text())
+    assert [(p["training_seed"], p["mean_return"]) for p in doc["per_seed"]] == [(3, 300.0), (4, 400.0)]
+    assert doc["mean_return"] == 300.0 and doc["where"] == "gymnasium"
