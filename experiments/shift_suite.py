@@ -47,6 +47,23 @@ class SuiteArgs:
     batch: int = 256
 
 
+def command(args: SuiteArgs) -> str:
+    """The command that scores this suite again (the sets it needs are found where they are)."""
+    parts = ["python -m experiments.evaluate vision --shift-suite"]
+    if args.model is not None:
+        parts.append(f"--run {shown(args.model)}")
+    if args.shifts:
+        parts.append(f"--shifts {','.join(args.shifts)}")
+    parts.append(f"--count {args.count} --data-root {shown(args.data_root)} --out {shown(args.out)}")
+    return " ".join(parts)
+
+
+def shown(path: Path) -> str:
+    """A path as a command line in the repository would write it (relative where it is inside)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(paths.REPO)) if path.is_relative_to(paths.REPO) else str(path)
+
+
 def render_set(args: SuiteArgs, task: str, preset: str, shift: render_shifts.Shift) -> Path:
     """``DATA_ROOT/<task>-<count>/<shift>``, rendered (or resumed, or re-checked) by the render venv."""
     root = args.data_root / f"{task}-{args.count}" / shift.name
@@ -82,7 +99,7 @@ def run(args: SuiteArgs) -> dict:
         "task": spec.name,
         "held_out_preset": preset,
         "count": args.count,
-        "command": "python -m experiments.evaluate vision --shift-suite " + " ".join(sys.argv[1:]),
+        "command": command(args),
         "shifts": [],
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +110,7 @@ def run(args: SuiteArgs) -> dict:
         errors, _ = shift_suite.score(
             lambda images: vision_run.predict(model, images, spec.onnx, args.batch), data.images, data.quats
         )
-        result = shift_suite.row(shift, errors, root)
+        result = shift_suite.row(shift, errors, shown(root))
         doc["shifts"].append(result)
         sheet_rows.append((shift_suite.sheet_label(result), *shift_suite.worst(data.images, errors)))
         _write_json(args.out / RESULT_FILE, doc)  # as it goes: a run cut short keeps its sets

@@ -75,6 +75,21 @@ class CommonRandomization:
             raise ValueError("dr.blur_sigma must be at most 2.5 px (the blur kernel is cut at 3 sigma <= 7 px)")
 
 
+# The randomization's fields by what they change, for ``wide_prob`` (a mix of shifted groups) and
+# the shift suite's groups (``render.shifts``). A field of neither kind is in no group: it never
+# comes from ``wide``.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "lights": ("key_elevation_deg", "key_azimuth_deg", "key_strength", "fill_elevation_deg",
+               "fill_azimuth_offset_deg", "fill_strength", "light_color_jitter", "sky_strength", "ground_fraction",
+               "ambient_color_jitter", "light_position_jitter", "light_power"),
+    "background": ("background_min", "background_brightness", "background_texture"),
+    "object": ("hue_jitter", "saturation_jitter", "value_jitter", "roughness", "specular", "albedo"),
+    "sensor": ("blur_sigma", "blur_prob", "noise_sigma", "exposure", "jpeg_prob", "jpeg_quality"),
+    "camera": ("camera_target_jitter", "camera_distance_jitter", "camera_angle_jitter_deg", "camera_roll_deg",
+               "fov_jitter_deg"),
+}  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class Randomization(CommonRandomization):
     """Domain randomization of the procedural cube: each image draws every quantity
@@ -127,6 +142,11 @@ class RenderConfig:
     samples: int = 2
     pixel_filter_width: float = 1.5  # px, Blackman-Harris
     dr: Randomization = Randomization()
+    # A second, wider randomization: per image, each group of fields (``GROUPS``) comes from
+    # ``wide`` instead of ``dr`` with probability ``wide_prob`` (0: never, ``wide`` unused), so
+    # a set mixes the training look with one, two, ... groups shifted beyond it.
+    wide: Randomization = Randomization()
+    wide_prob: float = 0.0
     # The fraction of the label check's colour checks that may fail, never a silhouette
     # (``render.label_check.LabelReport.passes``): 0 for sets that look like the training
     # sets; a set whose look is shifted beyond what those checks assume allows a little.
@@ -135,6 +155,8 @@ class RenderConfig:
     def __post_init__(self):
         if self.count <= 0 or self.shard_size <= 0:
             raise ValueError("count and shard_size must be positive")
+        if not 0.0 <= self.wide_prob <= 1.0:
+            raise ValueError(f"wide_prob must be in [0, 1], got {self.wide_prob}")
         if not 0.0 <= self.label_check_tolerance <= 0.05:
             raise ValueError(f"label_check_tolerance must be in [0, 0.05], got {self.label_check_tolerance}")
         if self.samples < 2 or self.samples & (self.samples - 1):
@@ -185,11 +207,47 @@ class MeshRenderConfig:
     samples: int = 4  # textured and specular: 4 samples (2 left visible speckle on the highlights)
     pixel_filter_width: float = 1.5
     dr: MeshRandomization = MeshRandomization()
+    wide: MeshRandomization = MeshRandomization()
+    wide_prob: float = 0.0
     label_check_tolerance: float = 0.0  # a mesh's check is its silhouette only: nothing to tolerate
 
     __post_init__ = RenderConfig.__post_init__
     num_shards = RenderConfig.num_shards
     shard_range = RenderConfig.shard_range
+
+
+# Every range of the cube's training randomization widened beyond the shift suite's sets
+# (render/shifts.py): lights from any side, dim to bright, strongly tinted; the background
+# tinted, dimmed and textured; face colours and gloss varied further; more blur and noise, an
+# exposure error and JPEG coding; the camera jittered more (docs/vision.md, "Under shift").
+WIDE = Randomization(
+    key_elevation_deg=(-45.0, 85.0),
+    key_azimuth_deg=(-180.0, 180.0),
+    key_strength=(0.4, 8.5),
+    fill_strength=(0.0, 2.5),
+    light_color_jitter=0.55,
+    sky_strength=(0.02, 0.9),
+    ambient_color_jitter=0.45,
+    background_min=0.25,
+    background_brightness=(0.1, 1.0),
+    background_texture=(0.0, 0.7),
+    hue_jitter=0.06,
+    saturation_jitter=0.4,
+    value_jitter=0.4,
+    roughness=(0.03, 1.0),
+    specular=(0.05, 1.0),
+    blur_sigma=(0.3, 2.5),
+    blur_prob=0.6,
+    noise_sigma=(0.0, 16.0),
+    exposure=(0.45, 1.8),
+    jpeg_prob=0.35,
+    jpeg_quality=(10, 95),
+    camera_angle_jitter_deg=10.0,
+    camera_roll_deg=10.0,
+    camera_distance_jitter=0.14,
+    camera_target_jitter=0.045,
+    fov_jitter_deg=5.0,
+)
 
 
 PRESETS: dict[str, RenderConfig | MeshRenderConfig] = {
@@ -213,6 +271,23 @@ PRESETS: dict[str, RenderConfig | MeshRenderConfig] = {
             camera_target_jitter=0.0,
             fov_jitter_deg=0.0,
         ),
+    ),
+    # Training renders that cover the shift suite (render/shifts.py) and go beyond it: every
+    # range of `full` widened, the background dimmed, tinted and textured, the frame's
+    # exposure and JPEG coding varied, and the camera jittered more (docs/vision.md, "Under
+    # shift"). Seed 2: no other set uses it.
+    "wide": RenderConfig(
+        preset="wide",
+        count=23040,
+        seed=2,
+        label_check_tolerance=0.05,  # dim, tinted, glossy faces fail some colour checks (4.7 % of 56,451)
+        dr=WIDE,
+    ),
+    # The training look mixed with `wide`'s: per image, each group of fields (lights, background,
+    # object, sensor, camera) from `wide` with probability 0.35, so 12 % of the images look like
+    # `full`, 31 % have one group shifted, 33 % two, 24 % three or more. Seed 3.
+    "wide-mix": RenderConfig(
+        preset="wide-mix", count=23040, seed=3, wide=WIDE, wide_prob=0.35, label_check_tolerance=0.05
     ),
 }
 

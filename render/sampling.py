@@ -10,13 +10,14 @@ Everything is in the task profile's world frame (Y up, camera on the +Z side at 
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 import math
 
 import numpy as np
 
 from orient_jax.profiles.spec import Camera
 from render import asset
-from render.config import CommonRandomization, RenderConfig
+from render.config import GROUPS, CommonRandomization, RenderConfig
 
 # Every per-image parameter, its shape (after the image axis) and its meaning. The
 # renderer stores them all in each shard as ``param_<name>`` (float64 unless noted).
@@ -43,6 +44,7 @@ PARAMS: dict[str, tuple[tuple[int, ...], str]] = {
     "background_texture": ((), "amplitude of the background's texture (0 = plain; render.postprocess.background)"),
     "exposure": ((), "the frame's exposure factor, before blur and noise (1 = as rendered)"),
     "jpeg_quality": ((), "JPEG quality the finished frame was coded at (int64; 0 = not JPEG-coded)"),
+    "wide_groups": ((), "groups of render.config.GROUPS drawn from the config's `wide` (int64 bit mask; 0 = none)"),
     "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
 }
 
@@ -51,6 +53,21 @@ def image_generators(seed: int, index: int) -> tuple[np.random.Generator, np.ran
     """Two independent generators for image ``index``: scene parameters, sensor noise."""
     scene_seq, noise_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(2)
     return np.random.Generator(np.random.PCG64(scene_seq)), np.random.Generator(np.random.PCG64(noise_seq))
+
+
+def image_randomization(config, index: int) -> tuple[CommonRandomization, int]:
+    """Image ``index``'s randomization and which groups of it come from ``config.wide``: each
+    group of ``GROUPS`` independently with probability ``config.wide_prob``, drawn from a
+    fourth generator of the image (``spawn_key=(index, 3)``), so the other draws are the
+    same whatever the mix. Returns ``(randomization, bit mask in GROUPS order)``."""
+    if config.wide_prob == 0.0:
+        return config.dr, 0
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(config.seed, spawn_key=(index, 3))))
+    chosen = rng.random(len(GROUPS)) < config.wide_prob
+    fields = {f.name for f in dataclasses.fields(config.dr)}
+    changes = {name: getattr(config.wide, name) for group, pick in zip(GROUPS.values(), chosen) if pick
+               for name in group if name in fields}  # fmt: skip
+    return dataclasses.replace(config.dr, **changes), int(sum(1 << i for i, pick in enumerate(chosen) if pick))
 
 
 def texture_generator(seed: int, index: int) -> np.random.Generator:
@@ -166,7 +183,7 @@ def sample_image(
     ``bbox``, which the render measures.
     """
     rng, noise_rng = image_generators(config.seed, index)
-    dr = config.dr
+    dr, wide_groups = image_randomization(config, index)
     quat = uniform_quaternion(rng).astype(np.float32)
     p = sample_camera(rng, cam, dr)
     key_az = cam.azimuth_deg + rng.uniform(*dr.key_azimuth_deg)
@@ -187,6 +204,7 @@ def sample_image(
     p["specular"] = np.float64(rng.uniform(*dr.specular))
     p.update(sample_sensor(rng, dr))
     p.update(sample_frame(rng, dr, p["background_rgb"]))
+    p["wide_groups"] = np.int64(wide_groups)
     return quat, p, noise_rng
 
 
@@ -215,6 +233,7 @@ _MESH_PARAMS: dict[str, tuple[tuple, str]] = {
     "background_texture": ((), "amplitude of the background's texture (0 = plain; render.postprocess.background)"),
     "exposure": ((), "the frame's exposure factor, before blur and noise (1 = as rendered)"),
     "jpeg_quality": ((), "JPEG quality the finished frame was coded at (int64; 0 = not JPEG-coded)"),
+    "wide_groups": ((), "groups of render.config.GROUPS drawn from the config's `wide` (int64 bit mask; 0 = none)"),
     "bbox": ((4,), "object silhouette bounds from the render's alpha: x0, y0, x1, y1 in px, exclusive (int64)"),
 }
 
@@ -231,7 +250,7 @@ def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, n
     """As ``sample_image``, for a ``MeshRenderConfig`` and the profile ``spec`` (its camera
     and its point lights, ``spec.runtime.point_lights``)."""
     rng, noise_rng = image_generators(config.seed, index)
-    dr, cam = config.dr, spec.camera
+    (dr, wide_groups), cam = image_randomization(config, index), spec.camera
     quat = uniform_quaternion(rng).astype(np.float32)
     p = sample_camera(rng, cam, dr)
     lights = spec.runtime.point_lights
@@ -245,4 +264,5 @@ def sample_mesh_image(config, index: int, spec) -> tuple[np.ndarray, dict[str, n
     p["specular"] = np.float64(rng.uniform(*dr.specular))
     p.update(sample_sensor(rng, dr))
     p.update(sample_frame(rng, dr, p["background_rgb"]))
+    p["wide_groups"] = np.int64(wide_groups)
     return quat, p, noise_rng

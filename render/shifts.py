@@ -57,7 +57,8 @@ CUBE = (
           "0.1-0.5)", 101, ("dr.key_strength=0.5,1.5", "dr.fill_strength=0,0.5", "dr.sky_strength=0.03,0.1")),
     Shift("light-bright", "lights", "bright lights: key 4.5-8, fill 1-2.5, ambient 0.5-0.9", 102,
           ("dr.key_strength=4.5,8", "dr.fill_strength=1,2.5", "dr.sky_strength=0.5,0.9")),
-    Shift("light-colour", "lights", "coloured lights: each channel x U[0.5, 1] (training 0.85), ambient 0.6",
+    Shift("light-colour", "lights", "coloured lights: each lamp's channels x U[0.5, 1], the ambient's x U[0.6, 1] "
+          "(training 0.85, 0.9)",
           103, ("dr.light_color_jitter=0.5", "dr.ambient_color_jitter=0.4")),
     Shift("light-direction", "lights", "key light from behind and below: azimuth 110-250 deg from the camera's, "
           "elevation -40-10 (training -110-110, 10-80)", 104,

@@ -38,7 +38,7 @@ def sampler(spec: TaskSpec):
 
 def param_layout(spec: TaskSpec) -> dict[str, dict]:
     """Shape, dtype and meaning of every ``param_<name>`` array (recorded in the plan)."""
-    ints = {"cycles_seed", "bbox", "jpeg_quality"}
+    ints = {"cycles_seed", "bbox", "jpeg_quality", "wide_groups"}
     return {
         name: {"shape": list(shape), "dtype": "int64" if name in ints else "float64", "meaning": meaning}
         for name, (shape, meaning) in params_of(spec).items()

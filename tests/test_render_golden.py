@@ -28,10 +28,11 @@ SAMPLERS = {
 }
 
 
-# Drawn after all the others by ``sampling.sample_frame``, and constant at the presets'
-# defaults (tests/test_render_units.py): left out, so the digests below are the ones every
-# dataset rendered before these params existed was made with.
-FRAME_PARAMS = {"background_texture", "exposure", "jpeg_quality"}
+# Drawn after all the others by ``sampling.sample_frame`` (``wide_groups``: from a fourth
+# generator, and 0 where ``wide_prob`` is), and constant at the presets' defaults
+# (tests/test_render_units.py): left out, so the digests below are the ones every dataset
+# rendered before these params existed was made with.
+FRAME_PARAMS = {"background_texture", "exposure", "jpeg_quality", "wide_groups"}
 
 
 def draws_digest(kind: str, preset: str, count: int = 16) -> str:
@@ -90,17 +91,19 @@ def test_first_image_literal_values(kind, preset):
 # config_hash of each preset's serialised config: the config's share of the dataset hash
 # (render.plan.identity adds the profile, the asset and the software to it).
 CONFIG_HASHES = {
-    "tiny": "046a8c4a0318438d",
-    "quick": "9099fa9526e21e6f",
-    "full": "a3ae5f2877b145e2",
-    "test": "e6a1c835ab2de389",
-    "original": "d71ce6a505998bea",
-    "original-quick": "f1a41d9356744d32",
-    "original-test": "2aa7a757b71a4c23",
-    "original-tiny": "e117d62cc02e921b",
-    "original-pipeline": "5645f0b13e4af831",
-    "original-pipeline-test": "5c6511108f58062c",
-    "original-tiny-test": "b2b8fdd651a214b2",
+    "tiny": "3c87f96f37ae9bac",
+    "quick": "9f45bdde19c60054",
+    "full": "a077eb825069b998",
+    "test": "730eecdcd5ad74d3",
+    "wide": "b7b02f56f0ed19a0",
+    "wide-mix": "2479e0cd9bf4499f",
+    "original": "805d55ded3825016",
+    "original-quick": "bf30b27845ae4cb7",
+    "original-test": "8ce01265ae794b14",
+    "original-tiny": "bf74713c0f28fe58",
+    "original-pipeline": "b233d1eeb1d2c295",
+    "original-pipeline-test": "1eb36adee8316e97",
+    "original-tiny-test": "2e5550aadadb958a",
 }
 
 

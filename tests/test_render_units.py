@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import struct
@@ -305,3 +306,33 @@ def test_the_label_check_tolerance_never_excuses_a_silhouette():
     assert not two.passes(0.01)
     silhouette = label_check.LabelReport(face_checks=900, dot_checks=100, failures=["bbox"])
     assert not silhouette.passes(0.05)
+
+
+def test_every_randomization_field_is_in_exactly_one_group():
+    grouped = [name for names in config_lib.GROUPS.values() for name in names]
+    assert len(grouped) == len(set(grouped))
+    for cls in (config_lib.Randomization, config_lib.MeshRandomization):
+        missing = {f.name for f in dataclasses.fields(cls)} - set(grouped)
+        assert not missing, f"{cls.__name__}: {sorted(missing)} in no group of render.config.GROUPS"
+
+
+def test_a_mixed_set_takes_whole_groups_from_its_wide_randomization():
+    """wide_prob: each image takes each group from `wide` or from `dr` as a whole, about
+    wide_prob of the time, recorded in wide_groups; the label and camera draws stay the same."""
+    wide = config_lib.Randomization(background_min=0.2, noise_sigma=(10.0, 12.0), camera_target_jitter=0.04)
+    config = config_lib.RenderConfig(count=400, seed=5, wide=wide, wide_prob=0.4)
+    plain = dataclasses.replace(config, wide_prob=0.0)
+    groups = list(config_lib.GROUPS)
+    counts = np.zeros(len(groups))
+    for index in range(400):
+        q, p, _ = sampling.sample_image(config, index, CUBE.camera)
+        q0, p0, _ = sampling.sample_image(plain, index, CUBE.camera)
+        mask = int(p["wide_groups"])
+        picked = {g for i, g in enumerate(groups) if mask >> i & 1}
+        counts += [g in picked for g in groups]
+        assert np.array_equal(q, q0) and int(p0["wide_groups"]) == 0
+        noisy = p["noise_sigma"] >= 10.0
+        assert noisy == ("sensor" in picked), (index, mask, float(p["noise_sigma"]))
+        if "background" not in picked:
+            assert np.array_equal(p["background_rgb"], p0["background_rgb"])
+    assert np.all(np.abs(counts / 400 - 0.4) < 0.08), counts

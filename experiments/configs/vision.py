@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from experiments.configs import Presets
 from orient_jax.vision.config import VisionExperiment
+from orient_jax.vision.data import Augmentation
 from orient_jax.vision.model import ModelConfig
 
 PRESETS = Presets(
@@ -15,6 +18,20 @@ PRESETS = Presets(
         # `make demo` (experiments/demo.py): the quick render set, sized so the whole pipeline
         # fits 30 minutes on the 2-core CPU. Held out: data/test, as for the other presets.
         "demo": lambda: VisionExperiment(data="data/quick", val_count=256, epochs=16, warmup_steps=100, log_every=20),
+        # The CNN that holds under shift (docs/vision.md, "Under shift"): the cpu preset's weights
+        # (models/pose) fine-tuned on the `wide` renders (every randomization of `full` widened
+        # beyond the shift suite's sets), with stronger photometric augmentation. Held out: data/test.
+        "wide": lambda: VisionExperiment(
+            data="data/wide",
+            init_from="models/pose",
+            epochs=8,
+            learning_rate=1e-3,
+            warmup_steps=200,
+            augmentation=Augmentation(exposure=0.2, contrast=0.2, white_balance=0.1, noise_sigma=4.0),
+        ),
+        # The same on the `wide-mix` renders: the training look with one or more groups (lights,
+        # background, object, sensor, camera) shifted as in `wide`, each with probability 0.35.
+        "wide_mix": lambda: dataclasses.replace(PRESETS.get("wide"), data="data/wide-mix", learning_rate=5e-4),
         # One GPU: a wider network, bigger batches and more epochs over the same renders.
         "gpu": lambda: VisionExperiment(
             model=ModelConfig(widths=(32, 64, 128, 256), blocks=(0, 1, 1, 1), hidden=512),
