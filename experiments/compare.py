@@ -36,7 +36,9 @@ from orient_jax.core import dataclass_config, runs, stats
 DEFAULTS = {
     "RotationExperiment": ("eval.json", "success_rate", "success_rate", "env_steps"),
     "VisionExperiment": ("vision_eval.json", "median_deg", "val_median_deg", "epoch"),
-    "HumanoidExperiment": ("summary.json", "last100", "return_last100", "env_steps"),
+    # The Humanoid's training curve by algorithm: the DQN's last-100-episode mean, PPO's mean
+    # return of one update's finished episodes.
+    "HumanoidExperiment": ("summary.json", "last100", {"dqn": "return_last100", "ppo": "episode_return"}, "env_steps"),
 }
 GRID = 100  # curve points
 
@@ -155,6 +157,11 @@ def compare(items: list[str], score: str | None = None, curve: str | None = None
         )
     score_file, score_key = score.split(":", 1) if score else default[:2]
     curve_key, x_key = (curve or default[2]), (default[3] if default else "update")
+    if isinstance(curve_key, dict):  # by algorithm: one for every run, or none
+        algos = sorted({str(r["config"]["experiment"].get("algo")) for r in run_list})
+        if len(algos) > 1 or algos[0] not in curve_key:
+            raise CompareError(f"these runs train with {', '.join(algos)}: no default curve fits, give --curve KEY")
+        curve_key = curve_key[algos[0]]
     labels = method_labels(run_list)
     scores = [run_score(r, score_file, score_key) for r in run_list]
     grid, ys = curves(run_list, curve_key, x_key)

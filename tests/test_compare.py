@@ -105,3 +105,32 @@ def test_a_vmapped_run_counts_each_of_its_seeds(tmp_path):
     assert vmapped["seeds"] == 4 and vmapped["scores"] == scores and vmapped["mean"] == pytest.approx(0.5)
     assert vmapped["runs"] == [f"{run}#seed-{10 + i}" for i in range(4)]
     assert vmapped["curve"]["iqm"][-1] == pytest.approx(0.5) and other["seeds"] == 1
+
+
+def fake_humanoid_run(root, name, seed, algo, native_mean):
+    """A Humanoid run as PPO or the DQN logs it, with a native score written by
+    ``evaluate humanoid --out``."""
+    run = root / name
+    run.mkdir(parents=True)
+    experiment = {"seed": seed, "algo": algo, "episode_steps": 200}
+    kind = "orient_jax.tasks.humanoid.config:HumanoidExperiment"
+    (run / "config.json").write_text(json.dumps({"preset": f"{algo}_x", "experiment": experiment, "type": kind}))
+    (run / "gymnasium_1000.json").write_text(json.dumps({"mean_return": native_mean}))
+    curve = "episode_return" if algo == "ppo" else "return_last100"
+    rows = [{"update": k, "env_steps": 100 * k, curve: 10.0 * k} for k in range(5)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(run)
+
+
+def test_humanoid_runs_get_their_algorithms_curve_and_any_score_file(tmp_path, capsys):
+    ppo = [fake_humanoid_run(tmp_path, f"p{s}", s, "ppo", 500.0 + 10 * s) for s in range(5)]
+    out = tmp_path / "cmp"
+    assert compare.main([*ppo, "--score", "gymnasium_1000.json:mean_return", "--out", str(out)]) == 0
+    result = json.loads((out / "compare.json").read_text())
+    assert result["curve"]["key"] == "episode_return"
+    assert result["methods"]["ppo_x"]["iqm"] == pytest.approx(520.0)  # 510, 520, 530 of 500..540
+    dqn = fake_humanoid_run(tmp_path, "d0", 0, "dqn", 400.0)
+    assert compare.main([ppo[0], dqn, "--score", "gymnasium_1000.json:mean_return", "--out", str(out)]) == 2
+    assert "train with dqn, ppo: no default curve fits" in capsys.readouterr().err
+    assert compare.main([ppo[0], dqn, "--score", "gymnasium_1000.json:mean_return", "--curve", "env_steps",
+                         "--out", str(out)]) == 0  # fmt: skip
