@@ -21,9 +21,11 @@ import sys
 from pathlib import Path
 
 from orient_jax import paths, profiles
+from orient_jax.core import runs
 from orient_jax.vision import data as data_lib
 from orient_jax.vision import model_io, shift_suite
 from orient_jax.vision import run as vision_run
+from orient_jax.vision import train as train_lib
 from render import shifts as render_shifts
 
 RESULT_FILE = "vision_shift.json"
@@ -107,13 +109,12 @@ def run(args: SuiteArgs) -> dict:
     for shift in chosen:
         root = render_set(args, spec.name, preset, shift)
         data = data_lib.load(root, spec)
-        errors, _ = shift_suite.score(
-            lambda images: vision_run.predict(model, images, spec.onnx, args.batch), data.images, data.quats
-        )
+        pred = vision_run.predict(model, data.images, spec.onnx, args.batch)
+        errors = train_lib.angular_errors_deg(pred, data.quats)
         result = shift_suite.row(shift, errors, shown(root))
         doc["shifts"].append(result)
         sheet_rows.append((shift_suite.sheet_label(result), *shift_suite.worst(data.images, errors)))
-        _write_json(args.out / RESULT_FILE, doc)  # as it goes: a run cut short keeps its sets
+        runs.write_atomically(args.out / RESULT_FILE, json.dumps(doc, indent=2, allow_nan=False) + "\n")  # as it goes
         print(
             f"  {shift.name}: median {result['median_deg']:.2f} deg, p95 {result['p95_deg']:.2f}, "
             f"p99 {result['p99_deg']:.2f}, max {result['max_deg']:.2f}",
@@ -121,9 +122,3 @@ def run(args: SuiteArgs) -> dict:
         )
     shift_suite.contact_sheet(sheet_rows, args.out / SHEET_FILE)
     return doc
-
-
-def _write_json(path: Path, doc: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    tmp.replace(path)

@@ -49,32 +49,31 @@ PARAMS: dict[str, tuple[tuple[int, ...], str]] = {
 }
 
 
+def child_generator(seed: int, index: int, child: int) -> np.random.Generator:
+    """Image ``index``'s generator number ``child``: ``SeedSequence(seed, spawn_key=(index,))``'s
+    child, so each is independent of the others and adding one changes no draw of the rest.
+    0: scene parameters, 1: sensor noise, 2: the background's texture, 3: the ``wide`` groups."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index, child))))
+
+
 def image_generators(seed: int, index: int) -> tuple[np.random.Generator, np.random.Generator]:
     """Two independent generators for image ``index``: scene parameters, sensor noise."""
-    scene_seq, noise_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(2)
-    return np.random.Generator(np.random.PCG64(scene_seq)), np.random.Generator(np.random.PCG64(noise_seq))
+    return child_generator(seed, index, 0), child_generator(seed, index, 1)
 
 
 def image_randomization(config, index: int) -> tuple[CommonRandomization, int]:
     """Image ``index``'s randomization and which groups of it come from ``config.wide``: each
-    group of ``GROUPS`` independently with probability ``config.wide_prob``, drawn from a
-    fourth generator of the image (``spawn_key=(index, 3)``), so the other draws are the
-    same whatever the mix. Returns ``(randomization, bit mask in GROUPS order)``."""
+    group of ``GROUPS`` independently with probability ``config.wide_prob``, drawn from the
+    image's fourth generator, so the other draws are the same whatever the mix. Returns
+    ``(randomization, bit mask in GROUPS order)``."""
     if config.wide_prob == 0.0:
         return config.dr, 0
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(config.seed, spawn_key=(index, 3))))
+    rng = child_generator(config.seed, index, 3)
     chosen = rng.random(len(GROUPS)) < config.wide_prob
     fields = {f.name for f in dataclasses.fields(config.dr)}
     changes = {name: getattr(config.wide, name) for group, pick in zip(GROUPS.values(), chosen) if pick
                for name in group if name in fields}  # fmt: skip
     return dataclasses.replace(config.dr, **changes), int(sum(1 << i for i, pick in enumerate(chosen) if pick))
-
-
-def texture_generator(seed: int, index: int) -> np.random.Generator:
-    """A third generator of image ``index``, independent of the other two: its background's
-    texture (``SeedSequence(seed, spawn_key=(index,)).spawn(3)[2]``, so adding it changed no
-    draw of the other two)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index, 2))))
 
 
 def uniform_quaternion(rng: np.random.Generator) -> np.ndarray:

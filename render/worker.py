@@ -68,7 +68,7 @@ def render_range(
         p["bbox"] = postprocess.silhouette_bbox(rgba[..., 3])
         texture = float(p["background_texture"])
         background = postprocess.background(
-            p["background_rgb"], res, texture, sampling.texture_generator(config.seed, index) if texture else None
+            p["background_rgb"], res, texture, sampling.child_generator(config.seed, index, 2) if texture else None
         )
         images[j] = postprocess.finish(
             rgba, background, p["blur_sigma"], p["noise_sigma"], noise_rng, float(p["exposure"]), int(p["jpeg_quality"])

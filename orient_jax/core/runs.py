@@ -223,7 +223,7 @@ def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dic
     """Write config.json and meta.json (provenance). Overwrites meta on resume, never config.
     ``inputs`` names the files the run read, as ``file_record``s (e.g. a dataset's manifest,
     which holds every shard's sha256), so a re-run can tell whether it reads the same data."""
-    _write_atomically(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    write_atomically(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
     meta = {
         "seed": seed,
         "git_sha": git_sha(),
@@ -237,10 +237,10 @@ def write_metadata(run_dir: Path, config: dict, seed: int, inputs: dict[str, dic
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "inputs": inputs or {},
     }
-    _write_atomically(run_dir / "meta.json", json.dumps(meta, indent=2) + "\n")
+    write_atomically(run_dir / "meta.json", json.dumps(meta, indent=2) + "\n")
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """A reader sees the old file or the new one, never half of one."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)

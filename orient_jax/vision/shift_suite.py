@@ -12,9 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from orient_jax.vision import metrics
-from orient_jax.vision import train as train_lib
 
-FIGURES = ("median_deg", "p95_deg", "p99_deg", "max_deg", "mean_deg")
 WORST = 16  # images per set on the contact sheet
 
 
@@ -25,12 +23,6 @@ def model_sha256(model_dir: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def score(predict, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``predict``: uint8 images -> quaternions. Returns (errors in degrees, predictions)."""
-    pred = predict(images)
-    return train_lib.angular_errors_deg(pred, labels), pred
 
 
 def row(shift, errors: np.ndarray, root: str) -> dict:
